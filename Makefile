@@ -1,0 +1,13 @@
+.PHONY: run test bench lint format messages
+
+run:  ## set up and run the app with demo data (web, worker, beat)
+	./scripts/run
+
+test:  ## set up and run every check and the whole test suite
+	./scripts/test
+
+format:  ## rewrite code in the project's style
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+messages:  ## refresh the translation catalogues after changing strings
+	.venv/bin/python manage.py makemessages -l it --ignore=.venv --no-obsolete

@@ -1,0 +1,6 @@
+"""Local development: debug pages on, everything else as in base (embedded by default)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)

@@ -1,0 +1,204 @@
+"""Demo support groups across the programme's populations, formats and languages."""
+
+from django.utils import timezone
+
+from groups.models import (
+    Audience,
+    CodeOfConduct,
+    Format,
+    GroupStatus,
+    JoinPolicy,
+    Membership,
+    MembershipStatus,
+    Role,
+    SupportGroup,
+    Topic,
+    Visibility,
+)
+
+DEFAULT_CODE_OF_CONDUCT = """\
+1. What is said in the group stays in the group.
+2. Speak from your own experience; listen without judging or fixing.
+3. No medical advice: share what worked for you, and talk to your care team.
+4. Be kind. No harassment, discrimination or selling.
+5. If someone is at risk, tell a facilitator at once.
+"""
+
+DEMO_GROUPS = [
+    {
+        "slug": "diabete-tipo-2-milano",
+        "name": "Diabete tipo 2: vivere bene",
+        "summary": "Incontri mensili a Milano per chi vive con il diabete di tipo 2.",
+        "topic": Topic.DIABETES,
+        "audience": Audience.PATIENTS,
+        "format": Format.IN_PERSON,
+        "language": "it",
+        "city": "Milano",
+        "region": "Lombardia",
+        "country": "IT",
+        "time_zone": "Europe/Rome",
+        "join_policy": JoinPolicy.OPEN,
+        "facilitator": "facilitator",
+        "members": range(0, 12),
+    },
+    {
+        "slug": "breast-cancer-survivors-nyc",
+        "name": "Breast cancer survivors circle",
+        "summary": "A hybrid circle in Brooklyn for women after breast cancer treatment.",
+        "topic": Topic.BREAST_CANCER,
+        "audience": Audience.PATIENTS,
+        "format": Format.HYBRID,
+        "language": "en",
+        "city": "New York",
+        "region": "NY",
+        "country": "US",
+        "time_zone": "America/New_York",
+        "join_policy": JoinPolicy.APPROVAL,
+        "facilitator": "second_facilitator",
+        "members": range(20, 30),
+    },
+    {
+        "slug": "rare-disease-family-network",
+        "name": "Rare disease family network",
+        "summary": "Online evenings for parents and siblings of children with a rare disease.",
+        "topic": Topic.RARE_DISEASE,
+        "audience": Audience.CAREGIVERS,
+        "format": Format.ONLINE,
+        "language": "en",
+        "city": "",
+        "region": "",
+        "country": "US",
+        "time_zone": "America/New_York",
+        "join_policy": JoinPolicy.INVITATION,
+        "facilitator": "second_facilitator",
+        "members": range(30, 36),
+    },
+    {
+        "slug": "bipolare-roma",
+        "name": "Gruppo di auto mutuo aiuto: disturbo bipolare",
+        "summary": "Un gruppo tra pari a Roma per persone con disturbo bipolare.",
+        "topic": Topic.SERIOUS_MENTAL_ILLNESS,
+        "audience": Audience.PATIENTS,
+        "format": Format.IN_PERSON,
+        "language": "it",
+        "city": "Roma",
+        "region": "Lazio",
+        "country": "IT",
+        "time_zone": "Europe/Rome",
+        "join_policy": JoinPolicy.APPROVAL,
+        "facilitator": "facilitator",
+        "members": range(12, 18),
+    },
+    {
+        "slug": "caffe-alzheimer-bologna",
+        "name": "Caffè Alzheimer: familiari che assistono",
+        "summary": "Uno spazio accogliente per chi si prende cura di un familiare con demenza.",
+        "topic": Topic.DEMENTIA,
+        "audience": Audience.CAREGIVERS,
+        "format": Format.IN_PERSON,
+        "language": "it",
+        "city": "Bologna",
+        "region": "Emilia-Romagna",
+        "country": "IT",
+        "time_zone": "Europe/Rome",
+        "join_policy": JoinPolicy.OPEN,
+        "capacity": 12,
+        "facilitator": "facilitator",
+        "members": range(6, 18),
+    },
+    {
+        "slug": "long-covid-online",
+        "name": "Long COVID online circle",
+        "summary": "Fortnightly video meetings for people with long COVID and their families.",
+        "topic": Topic.LONG_COVID,
+        "audience": Audience.BOTH,
+        "format": Format.ONLINE,
+        "language": "en",
+        "city": "",
+        "region": "",
+        "country": "US",
+        "time_zone": "America/New_York",
+        "join_policy": JoinPolicy.OPEN,
+        "facilitator": "facilitator",
+        "members": range(24, 40),
+    },
+    {
+        "slug": "scompenso-cardiaco-torino",
+        "name": "Cuore in cammino: scompenso cardiaco",
+        "summary": "Camminate e chiacchiere per chi vive con lo scompenso cardiaco.",
+        "topic": Topic.HEART_FAILURE,
+        "audience": Audience.BOTH,
+        "format": Format.HYBRID,
+        "language": "it",
+        "city": "Torino",
+        "region": "Piemonte",
+        "country": "IT",
+        "time_zone": "Europe/Rome",
+        "join_policy": JoinPolicy.OPEN,
+        "status": GroupStatus.PAUSED,
+        "facilitator": "facilitator",
+        "members": range(0, 5),
+    },
+    {
+        "slug": "copd-breathe-easy-unlisted",
+        "name": "Breathe easy (COPD) - pilot",
+        "summary": "A closed pilot group; shared by link only.",
+        "topic": Topic.COPD,
+        "audience": Audience.PATIENTS,
+        "format": Format.IN_PERSON,
+        "language": "en",
+        "city": "Boston",
+        "region": "MA",
+        "country": "US",
+        "time_zone": "America/New_York",
+        "join_policy": JoinPolicy.APPROVAL,
+        "visibility": Visibility.UNLISTED,
+        "facilitator": "second_facilitator",
+        "members": range(36, 40),
+    },
+]
+
+
+def _membership(group, user, *, role, conduct) -> None:
+    now = timezone.now()
+    Membership.objects.get_or_create(
+        group=group,
+        user=user,
+        defaults={
+            "role": role,
+            "status": MembershipStatus.ACTIVE,
+            "joined_at": now,
+            "accepted_conduct": conduct,
+            "accepted_conduct_at": now,
+        },
+    )
+
+
+def seed_groups(people: dict) -> list[SupportGroup]:
+    groups = []
+    for spec in DEMO_GROUPS:
+        spec = dict(spec)
+        facilitator = people[spec.pop("facilitator")]
+        member_indexes = spec.pop("members")
+        group, _ = SupportGroup.objects.update_or_create(
+            slug=spec.pop("slug"),
+            defaults={
+                "description": spec["summary"],
+                "contact_email": "groups@example.org",
+                **spec,
+            },
+        )
+        conduct, _ = CodeOfConduct.objects.get_or_create(
+            group=group, version=1, defaults={"text": DEFAULT_CODE_OF_CONDUCT}
+        )
+        _membership(group, facilitator, role=Role.FACILITATOR, conduct=conduct)
+        for index in member_indexes:
+            _membership(group, people["others"][index], role=Role.MEMBER, conduct=conduct)
+        groups.append(group)
+    by_slug = {group.slug: group for group in groups}
+    for slug in ("diabete-tipo-2-milano", "long-covid-online"):
+        group = by_slug[slug]
+        _membership(
+            group, people["member"], role=Role.MEMBER, conduct=group.codes_of_conduct.first()
+        )
+    return groups

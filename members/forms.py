@@ -1,0 +1,53 @@
+from django import forms
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Language, User
+from members.timezones import time_zone_choices
+
+
+class SignupProfileForm(forms.Form):
+    """Extra fields on allauth's signup form: what peers see and how we talk to you."""
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=60,
+        help_text=_("How other members see you. A first name or a nickname is fine."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        initial="Europe/Rome",
+        help_text=_("Meeting times are shown in this time zone."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = (translation.get_language() or "en")[:2]
+        if current in Language.values:
+            self.fields["language"].initial = current
+
+    def signup(self, request, user: User) -> None:
+        user.display_name = self.cleaned_data["display_name"].strip()
+        user.time_zone = self.cleaned_data["time_zone"]
+        user.language = self.cleaned_data["language"]
+        user.save(update_fields=["display_name", "time_zone", "language"])
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+
+    class Meta:
+        model = User
+        fields = ["display_name", "full_name", "time_zone", "language"]
+        widgets = {
+            "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+        }
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,109 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.timezones import is_valid_time_zone
+
+COORDINATOR_PERMISSION = "members.coordinate_programme"
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    ITALIAN = "it", _("Italian")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        email = self.normalize_email(email).lower()
+        extra_fields.setdefault("display_name", email.split("@", 1)[0][:60])
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(email, password, **extra_fields)
+
+
+def validate_time_zone(value: str) -> None:
+    if not is_valid_time_zone(value):
+        raise ValidationError(_("Choose a time zone from the list."), code="invalid_time_zone")
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address.
+
+    Peers only ever see `display_name`; `full_name` is private to the person and to
+    staff with a reason to read it.
+    """
+
+    email = models.EmailField(_("email address"), unique=True)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=60,
+        help_text=_("How other members see you. A first name or a nickname is fine."),
+    )
+    full_name = models.CharField(
+        _("full name"),
+        max_length=150,
+        blank=True,
+        help_text=_("Private: never shown to other members."),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Rome", validators=[validate_time_zone]
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    is_staff = models.BooleanField(
+        _("admin site access"),
+        default=False,
+        help_text=_("Can sign in to the technical admin site."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        permissions = [("coordinate_programme", _("Can coordinate the whole programme"))]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="members_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.display_name
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_active and self.has_perm(COORDINATOR_PERMISSION)
