@@ -6,3 +6,13 @@ class GroupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "groups"
     verbose_name = _("Support groups")
+
+    def ready(self) -> None:
+        from groups import selectors, services
+        from members import personal_data
+
+        personal_data.register(
+            "group_memberships",
+            export=selectors.personal_data_for,
+            erase=services.memberships_end_for_erasure,
+        )

@@ -1,10 +1,158 @@
-from django.db.models import QuerySet
+"""Every non-trivial read of groups and memberships, planned to a fixed number of queries."""
 
-from groups.models import GroupStatus, SupportGroup, Visibility
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from groups.models import (
+    STAFF_ROLES,
+    GroupStatus,
+    Membership,
+    MembershipStatus,
+    Role,
+    SupportGroup,
+    Visibility,
+)
+from members.models import User
+
+DIRECTORY_PAGE_SIZE = 20
 
 
-def directory_groups() -> QuerySet[SupportGroup]:
-    """Groups a visitor may find in the directory: listed and not closed."""
-    return SupportGroup.objects.filter(visibility=Visibility.LISTED).exclude(
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    topic: str = ""
+    audience: str = ""
+    format: str = ""
+    language: str = ""
+    area: str = ""
+
+
+def _facilitators_prefetch() -> Prefetch:
+    return Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES)
+        .select_related("user")
+        .order_by("role", "user__display_name"),
+        to_attr="facilitator_memberships",
+    )
+
+
+def directory_search(filters: DirectoryFilters) -> QuerySet[SupportGroup]:
+    """Listed groups that are not closed, matching every filter given."""
+    groups = SupportGroup.objects.filter(visibility=Visibility.LISTED).exclude(
         status=GroupStatus.CLOSED
     )
+    if filters.q:
+        groups = groups.filter(Q(name__icontains=filters.q) | Q(summary__icontains=filters.q))
+    for field in ("topic", "audience", "format", "language"):
+        value = getattr(filters, field)
+        if value:
+            groups = groups.filter(**{field: value})
+    if filters.area:
+        groups = groups.filter(
+            Q(city__icontains=filters.area)
+            | Q(region__icontains=filters.area)
+            | Q(country__iexact=filters.area)
+        )
+    return groups.order_by("name", "id")
+
+
+def group_by_slug(slug: str) -> SupportGroup | None:
+    """A group with its facilitators (display names are public) and current conduct."""
+    return (
+        SupportGroup.objects.prefetch_related(_facilitators_prefetch())
+        .annotate(
+            seats_taken=Count(
+                "memberships",
+                filter=Q(
+                    memberships__status=MembershipStatus.ACTIVE,
+                    memberships__role__in=[Role.MEMBER, Role.PEER_MODERATOR],
+                ),
+            )
+        )
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def membership_of(user: User, group: SupportGroup) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("accepted_conduct").filter(group=group, user=user).first()
+    )
+
+
+def can_manage(user: User, membership: Membership | None) -> bool:
+    """Facilitators and co-facilitators manage their group; coordinators manage all."""
+    if not user.is_authenticated:
+        return False
+    if membership is not None and membership.is_staff_role:
+        return True
+    return user.is_coordinator
+
+
+def roster_for(group: SupportGroup) -> QuerySet[Membership]:
+    """Current members and the waitlist, staff first, then by display name."""
+    return (
+        Membership.objects.filter(
+            group=group, status__in=[MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED]
+        )
+        .select_related("user")
+        .order_by("status", "-role", "user__display_name", "id")
+    )
+
+
+def pending_requests(group: SupportGroup) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(group=group, status=MembershipStatus.PENDING)
+        .select_related("user")
+        .order_by("requested_at", "id")
+    )
+
+
+def waitlist_position(membership: Membership) -> int | None:
+    if membership.status != MembershipStatus.WAITLISTED:
+        return None
+    ahead = Membership.objects.filter(
+        group_id=membership.group_id, status=MembershipStatus.WAITLISTED
+    ).filter(
+        Q(waitlisted_at__lt=membership.waitlisted_at)
+        | Q(waitlisted_at=membership.waitlisted_at, id__lt=membership.id)
+    )
+    return ahead.count() + 1
+
+
+def groups_of(user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user)
+        .exclude(status__in=[MembershipStatus.LEFT, MembershipStatus.REMOVED])
+        .select_related("group")
+        .order_by("group__name")
+    )
+
+
+def personal_data_for(user: User) -> list[dict]:
+    return [
+        {
+            "group": membership.group.name,
+            "role": membership.role,
+            "status": membership.status,
+            "requested_at": membership.requested_at.isoformat(),
+            "joined_at": membership.joined_at.isoformat() if membership.joined_at else None,
+            "ended_at": membership.ended_at.isoformat() if membership.ended_at else None,
+            "request_message": membership.request_message,
+            "decision_reason": membership.decision_reason,
+            "code_of_conduct_version_accepted": membership.accepted_conduct.version
+            if membership.accepted_conduct
+            else None,
+            "code_of_conduct_accepted_at": membership.accepted_conduct_at.isoformat()
+            if membership.accepted_conduct_at
+            else None,
+            "email_shared_with_facilitators": membership.contact_shared,
+        }
+        for membership in Membership.objects.filter(user=user)
+        .select_related("group", "accepted_conduct")
+        .order_by("requested_at", "id")
+    ]

@@ -1,13 +1,403 @@
-from django.shortcuts import get_object_or_404, render
+from functools import wraps
 
-from groups import selectors
-from groups.models import SupportGroup
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from groups import selectors, services
+from groups.errors import MembershipError
+from groups.forms import (
+    CodeOfConductForm,
+    ConductAcceptForm,
+    DeclineForm,
+    DirectoryFilterForm,
+    InvitationForm,
+    JoinForm,
+    JoinRequestForm,
+    RoleForm,
+    SupportGroupCreateForm,
+    SupportGroupForm,
+)
+from groups.models import JoinPolicy, MembershipStatus
+from members.selectors import user_has_mfa
+from members.services import audit_record
+
+
+def _group_or_404(slug: str):
+    group = selectors.group_by_slug(slug)
+    if group is None:
+        raise Http404
+    return group
+
+
+def _needs_conduct_acceptance(group, membership) -> bool:
+    current = services.current_code_of_conduct(group)
+    return (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and current is not None
+        and (membership.accepted_conduct is None or membership.accepted_conduct.pk != current.pk)
+    )
+
+
+def group_staff_view(view_func):
+    """Open to the group's facilitators and to coordinators, with MFA switched on.
+
+    Anyone else gets a 403 that says nothing about the group's members.
+    """
+
+    @login_required
+    @wraps(view_func)
+    def wrapper(request, slug, *args, **kwargs):
+        group = _group_or_404(slug)
+        membership = selectors.membership_of(request.user, group)
+        if not selectors.can_manage(request.user, membership):
+            raise PermissionDenied
+        if not user_has_mfa(request.user):
+            messages.info(
+                request,
+                _(
+                    "Group management shows other people's information. Set up two-factor "
+                    "authentication first; it takes two minutes with an authenticator app."
+                ),
+            )
+            return redirect("mfa_activate_totp")
+        return view_func(request, group, *args, **kwargs)
+
+    return wrapper
 
 
 def directory(request):
-    return render(request, "groups/directory.html", {"groups": selectors.directory_groups()})
+    form = DirectoryFilterForm(request.GET or None)
+    filters = selectors.DirectoryFilters(**form.filters())
+    page = Paginator(selectors.directory_search(filters), selectors.DIRECTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "groups/directory.html",
+        {"form": form, "page": page, "query": query.urlencode(), "filtered": bool(form.filters())},
+    )
 
 
 def detail(request, slug):
-    group = get_object_or_404(SupportGroup, slug=slug)
-    return render(request, "groups/detail.html", {"group": group})
+    group = _group_or_404(slug)
+    membership = selectors.membership_of(request.user, group)
+    if _needs_conduct_acceptance(group, membership):
+        return redirect("groups:conduct", slug=group.slug)
+    is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
+    context = {
+        "group": group,
+        "membership": membership,
+        "is_member": is_member,
+        "can_manage": selectors.can_manage(request.user, membership),
+        "waitlist_position": selectors.waitlist_position(membership) if membership else None,
+        "is_full": group.capacity is not None and group.seats_taken >= group.capacity,
+        "peers": selectors.roster_for(group).filter(status=MembershipStatus.ACTIVE)
+        if is_member
+        else None,
+    }
+    return render(request, "groups/detail.html", context)
+
+
+@login_required
+def join(request, slug):
+    group = _group_or_404(slug)
+    if group.join_policy == JoinPolicy.INVITATION:
+        messages.error(request, _("This group is by invitation only."))
+        return redirect(group)
+    form_class = JoinRequestForm if group.join_policy == JoinPolicy.APPROVAL else JoinForm
+    conduct = services.current_code_of_conduct(group)
+    form = form_class(
+        request.POST or None, initial={"conduct_version": conduct and conduct.version}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if group.join_policy == JoinPolicy.APPROVAL:
+                services.membership_request(
+                    group_id=group.pk,
+                    user=request.user,
+                    message=form.cleaned_data["message"],
+                    accepted_conduct_version=form.cleaned_data["conduct_version"],
+                    contact_shared=form.cleaned_data["contact_shared"],
+                )
+                messages.success(
+                    request, _("Your request has been sent. We'll email you when it's answered.")
+                )
+            else:
+                membership = services.membership_join(
+                    group_id=group.pk,
+                    user=request.user,
+                    accepted_conduct_version=form.cleaned_data["conduct_version"],
+                    contact_shared=form.cleaned_data["contact_shared"],
+                )
+                if membership.status == MembershipStatus.WAITLISTED:
+                    messages.success(
+                        request,
+                        _(
+                            "The group is full, so you are on the waitlist. We'll tell you "
+                            "when a place frees up."
+                        ),
+                    )
+                else:
+                    messages.success(request, _("Welcome! You are now a member of this group."))
+        except MembershipError as error:
+            messages.error(request, error.message)
+        return redirect(group)
+    return render(
+        request,
+        "groups/join.html",
+        {
+            "group": group,
+            "form": form,
+            "conduct": conduct,
+            "membership": selectors.membership_of(request.user, group),
+        },
+    )
+
+
+@login_required
+def leave(request, slug):
+    group = _group_or_404(slug)
+    membership = selectors.membership_of(request.user, group)
+    if membership is None or membership.status not in (
+        MembershipStatus.ACTIVE,
+        MembershipStatus.WAITLISTED,
+        MembershipStatus.PENDING,
+    ):
+        messages.error(request, _("You are not a member of this group."))
+        return redirect(group)
+    if request.method == "POST":
+        try:
+            services.membership_leave(group_id=group.pk, user=request.user)
+            messages.success(request, _("You have left the group. You are welcome back any time."))
+        except MembershipError as error:
+            messages.error(request, error.message)
+        return redirect(group)
+    return render(request, "groups/leave.html", {"group": group, "membership": membership})
+
+
+@login_required
+def conduct(request, slug):
+    group = _group_or_404(slug)
+    membership = selectors.membership_of(request.user, group)
+    current = services.current_code_of_conduct(group)
+    if membership is None or membership.status != MembershipStatus.ACTIVE or current is None:
+        return redirect(group)
+    form = ConductAcceptForm(request.POST or None, initial={"conduct_version": current.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.conduct_accept(
+                group_id=group.pk, user=request.user, version=form.cleaned_data["conduct_version"]
+            )
+            messages.success(request, _("Thank you. You have accepted the code of conduct."))
+            return redirect(group)
+        except MembershipError as error:
+            messages.error(request, error.message)
+            return redirect("groups:conduct", slug=group.slug)
+    return render(
+        request,
+        "groups/conduct.html",
+        {
+            "group": group,
+            "conduct": current,
+            "form": form,
+            "needs_acceptance": _needs_conduct_acceptance(group, membership),
+        },
+    )
+
+
+@group_staff_view
+def manage(request, group):
+    roster = list(selectors.roster_for(group))
+    requests = list(selectors.pending_requests(group))
+    audit_record(
+        actor=request.user,
+        subjects=[m.user_id for m in roster + requests if m.user_id != request.user.pk],
+        action="group.roster.view",
+        context=group.name,
+    )
+    return render(
+        request,
+        "groups/manage.html",
+        {
+            "group": group,
+            "roster": roster,
+            "requests": requests,
+            "role_form": RoleForm(),
+            "decline_form": DeclineForm(),
+            "invitation_form": InvitationForm(),
+        },
+    )
+
+
+MEMBER_ACTIONS = {"approve", "decline", "remove", "role"}
+
+
+@require_POST
+@group_staff_view
+def member_action(request, group, membership_id, action):
+    if action not in MEMBER_ACTIONS:
+        raise Http404
+    try:
+        if action == "approve":
+            membership = services.membership_approve(
+                group_id=group.pk, membership_id=membership_id, actor=request.user
+            )
+            messages.success(
+                request,
+                _("%(name)s is now a member.") % {"name": membership.user.display_name}
+                if membership.status == MembershipStatus.ACTIVE
+                else _("%(name)s is on the waitlist: the group is full.")
+                % {"name": membership.user.display_name},
+            )
+        elif action == "decline":
+            form = DeclineForm(request.POST)
+            if not form.is_valid():
+                raise MembershipError(_("Please keep the reason under 500 characters."))
+            membership = services.membership_decline(
+                group_id=group.pk,
+                membership_id=membership_id,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("The request has been declined."))
+        elif action == "remove":
+            membership = services.membership_remove(
+                group_id=group.pk, membership_id=membership_id, actor=request.user
+            )
+            messages.success(
+                request, _("%(name)s has been removed.") % {"name": membership.user.display_name}
+            )
+        else:
+            form = RoleForm(request.POST)
+            if not form.is_valid():
+                raise MembershipError(_("Choose a role from the list."))
+            membership = services.membership_role_change(
+                group_id=group.pk,
+                membership_id=membership_id,
+                actor=request.user,
+                role=form.cleaned_data["role"],
+            )
+            messages.success(
+                request,
+                _("%(name)s's role is now %(role)s.")
+                % {"name": membership.user.display_name, "role": membership.get_role_display()},
+            )
+    except MembershipError as error:
+        messages.error(request, error.message)
+    return redirect("groups:manage", slug=group.slug)
+
+
+@group_staff_view
+def edit(request, group):
+    form = SupportGroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        services.support_group_update(
+            group=group,
+            data={field: form.cleaned_data[field] for field in form.Meta.fields},
+            actor=request.user,
+        )
+        messages.success(request, _("The group's details have been saved."))
+        return redirect("groups:manage", slug=group.slug)
+    return render(request, "groups/edit.html", {"group": group, "form": form})
+
+
+@group_staff_view
+def conduct_edit(request, group):
+    current = services.current_code_of_conduct(group)
+    form = CodeOfConductForm(request.POST or None, initial={"text": current and current.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.code_of_conduct_publish(
+                group=group, text=form.cleaned_data["text"], actor=request.user
+            )
+        except MembershipError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Version %(version)s is published. Members will be asked to accept it.")
+                % {"version": version.version},
+            )
+            return redirect("groups:manage", slug=group.slug)
+    return render(
+        request, "groups/conduct_edit.html", {"group": group, "form": form, "current": current}
+    )
+
+
+@group_staff_view
+def invite(request, group):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invitation_create(
+            group=group, email=form.cleaned_data["email"], actor=request.user
+        )
+        messages.success(
+            request,
+            _("Invitation sent to %(email)s. It can be used once, within 14 days.")
+            % {"email": form.cleaned_data["email"]},
+        )
+        return redirect("groups:manage", slug=group.slug)
+    return render(request, "groups/invite.html", {"group": group, "form": form})
+
+
+@login_required
+def invitation(request, token):
+    try:
+        found = services.invitation_for_token(token)
+    except MembershipError as error:
+        return render(
+            request, "groups/invitation_invalid.html", {"error": error.message}, status=404
+        )
+    group = found.group
+    conduct = services.current_code_of_conduct(group)
+    form = JoinForm(request.POST or None, initial={"conduct_version": conduct and conduct.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(
+                token=token,
+                user=request.user,
+                accepted_conduct_version=form.cleaned_data["conduct_version"],
+                contact_shared=form.cleaned_data["contact_shared"],
+            )
+        except MembershipError as error:
+            messages.error(request, error.message)
+            return render(
+                request, "groups/invitation_invalid.html", {"error": error.message}, status=400
+            )
+        messages.success(request, _("Welcome! You are now a member of this group."))
+        return redirect(group)
+    return render(
+        request,
+        "groups/join.html",
+        {"group": group, "form": form, "conduct": conduct, "invitation": found},
+    )
+
+
+@login_required
+def create(request):
+    if not request.user.is_coordinator:
+        raise PermissionDenied
+    if not user_has_mfa(request.user):
+        messages.info(request, _("Set up two-factor authentication before managing groups."))
+        return redirect("mfa_activate_totp")
+    form = SupportGroupCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {field: form.cleaned_data[field] for field in SupportGroupForm.Meta.fields}
+        group = services.support_group_create(
+            data={"slug": form.cleaned_data["slug"], **data},
+            facilitator=form.facilitator,
+            actor=request.user,
+            conduct_text=form.cleaned_data["code_of_conduct"],
+        )
+        messages.success(request, _("The group has been created."))
+        return redirect("groups:manage", slug=group.slug)
+    return render(request, "groups/create.html", {"form": form})

@@ -2,7 +2,8 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Language, User
+from members.models import ConsentKind, Language, User
+from members.services import consents_update
 from members.timezones import time_zone_choices
 
 
@@ -22,6 +23,22 @@ class SignupProfileForm(forms.Form):
         help_text=_("Meeting times are shown in this time zone."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    accept_terms = forms.BooleanField(
+        label=_("I accept the terms of use and the privacy notice"),
+        required=True,
+    )
+    email_contact = forms.BooleanField(
+        label=_("Email me about my groups and meetings (reminders, changes, answers)"),
+        required=False,
+        initial=True,
+    )
+    research_use = forms.BooleanField(
+        label=_(
+            "Use my survey answers, without my name, in programme reports for funders "
+            "and clinical partners (optional)"
+        ),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,6 +51,14 @@ class SignupProfileForm(forms.Form):
         user.time_zone = self.cleaned_data["time_zone"]
         user.language = self.cleaned_data["language"]
         user.save(update_fields=["display_name", "time_zone", "language"])
+        consents_update(
+            user=user,
+            choices={
+                ConsentKind.TERMS: True,
+                ConsentKind.EMAIL_CONTACT: self.cleaned_data["email_contact"],
+                ConsentKind.RESEARCH_USE: self.cleaned_data["research_use"],
+            },
+        )
 
 
 class ProfileForm(forms.ModelForm):
@@ -51,3 +76,26 @@ class ProfileForm(forms.ModelForm):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ConsentForm(forms.Form):
+    """The optional consents, each one a free choice that can be changed at any time."""
+
+    email_contact = forms.BooleanField(
+        label=_("Email me about my groups and meetings (reminders, changes, answers)"),
+        required=False,
+    )
+    research_use = forms.BooleanField(
+        label=_(
+            "Use my survey answers, without my name, in programme reports for funders "
+            "and clinical partners"
+        ),
+        required=False,
+    )
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and my personal data will be erased for good"),
+        required=True,
+    )

@@ -107,3 +107,51 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_coordinator(self) -> bool:
         return self.is_active and self.has_perm(COORDINATOR_PERMISSION)
+
+
+class ConsentKind(models.TextChoices):
+    TERMS = "terms", _("Terms of use and privacy notice")
+    EMAIL_CONTACT = "email-contact", _("Emails about my groups and meetings")
+    RESEARCH_USE = "research-use", _("Use of my anonymised survey answers in programme reports")
+
+
+class ConsentRecord(models.Model):
+    """One decision: consent given or withdrawn, for one version of one document.
+
+    Rows are only ever added, so the history of a person's choices is kept.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consent_records")
+    kind = models.CharField(max_length=32, choices=ConsentKind.choices)
+    version = models.CharField(max_length=32)
+    given = models.BooleanField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind", "-recorded_at"], name="consent_latest_idx")]
+
+    def __str__(self) -> str:
+        state = "given" if self.given else "withdrawn"
+        return f"{self.kind} v{self.version} {state}"
+
+
+class AuditEvent(models.Model):
+    """Who on the staff looked at or changed whose personal data, and when."""
+
+    actor = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="audit_events_done"
+    )
+    subject = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="audit_events_about"
+    )
+    action = models.CharField(max_length=64)
+    context = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"], name="audit_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.subject_id}"

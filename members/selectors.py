@@ -1,7 +1,68 @@
+from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
 
-from members.models import User
+from members import personal_data
+from members.models import AuditEvent, ConsentRecord, User
 
 
 def user_has_mfa(user: User) -> bool:
     return user.is_authenticated and is_mfa_enabled(user)
+
+
+def consent_state(*, user: User) -> dict[str, bool]:
+    """The latest decision per kind of consent (kinds never decided are absent)."""
+    decisions: dict[str, bool] = {}
+    history = ConsentRecord.objects.filter(user=user).order_by("recorded_at", "id")
+    for kind, given in history.values_list("kind", "given"):
+        decisions[kind] = given
+    return decisions
+
+
+def consent_history(*, user: User):
+    return ConsentRecord.objects.filter(user=user).order_by("-recorded_at", "-id")
+
+
+def audit_events(*, subject: User | None = None):
+    events = AuditEvent.objects.select_related("actor", "subject").order_by("-created_at", "-id")
+    if subject is not None:
+        events = events.filter(subject=subject)
+    return events
+
+
+def personal_data_export(*, user: User) -> dict:
+    """Everything stored about one person, JSON-ready."""
+    data = {
+        "profile": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "full_name": user.full_name,
+            "time_zone": user.time_zone,
+            "language": user.language,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "email_addresses": list(
+            EmailAddress.objects.filter(user=user).values("email", "verified", "primary")
+        ),
+        "consents": [
+            {
+                "kind": record.kind,
+                "version": record.version,
+                "given": record.given,
+                "recorded_at": record.recorded_at.isoformat(),
+            }
+            for record in consent_history(user=user)
+        ],
+        "staff_access_to_your_data": [
+            {
+                "by": event.actor.display_name if event.actor else None,
+                "action": event.action,
+                "context": event.context,
+                "at": event.created_at.isoformat(),
+            }
+            for event in audit_events(subject=user)
+        ],
+    }
+    for section in personal_data.sections():
+        data[section.name] = section.export(user)
+    return data

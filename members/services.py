@@ -1,7 +1,16 @@
-from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from collections.abc import Iterable
 
-from members.models import Language, User
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext
+
+from members import personal_data, selectors
+from members.consent import CURRENT_VERSIONS
+from members.models import AuditEvent, ConsentRecord, Language, User
 from members.timezones import is_valid_time_zone
 
 COORDINATORS_GROUP_NAME = "Coordinators"
@@ -47,3 +56,65 @@ def user_profile_update(
     user.full_clean()
     user.save(update_fields=["display_name", "full_name", "time_zone", "language"])
     return user
+
+
+def consent_record(*, user: User, kind: str, given: bool) -> ConsentRecord:
+    """Record a decision on the current version of a document (giving or withdrawing)."""
+    return ConsentRecord.objects.create(
+        user=user, kind=kind, version=CURRENT_VERSIONS[kind], given=given
+    )
+
+
+def consents_update(*, user: User, choices: dict[str, bool]) -> list[ConsentRecord]:
+    """Record only the choices that differ from the person's current state."""
+    current = selectors.consent_state(user=user)
+    return [
+        consent_record(user=user, kind=kind, given=given)
+        for kind, given in choices.items()
+        if current.get(kind) != given
+    ]
+
+
+def audit_record(
+    *, actor: User, subjects: Iterable[User | int], action: str, context: str = ""
+) -> None:
+    """Write one audit row per person whose data a member of staff opened or changed."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            subject_id=subject if isinstance(subject, int) else subject.pk,
+            action=action,
+            context=context[:200],
+        )
+        for subject in subjects
+    )
+
+
+def account_erase(*, user: User) -> None:
+    """Erase a person: identity removed everywhere, anonymous rows kept for counts.
+
+    The user row stays (without email, names or password) so that memberships,
+    attendance and other aggregates from before still add up.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        for section in personal_data.sections():
+            section.erase(user)
+        EmailAddress.objects.filter(user=user).delete()
+        Authenticator.objects.filter(user=user).delete()
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+        ).update(object_repr="", change_message="")
+        user.email = f"erased-{user.pk}@invalid.invalid"
+        user.display_name = gettext("Former member")
+        user.full_name = ""
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.set_unusable_password()
+        user.last_login = None
+        user.save()
+        user.groups.clear()
+        user.user_permissions.clear()
+    # Every existing session dies with the password: Django checks the session's
+    # password hash on each request, and the account is inactive anyway.

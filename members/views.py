@@ -1,13 +1,22 @@
+import json
+
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import services
-from members.forms import LanguageForm, ProfileForm
+from members import selectors, services
+from members.forms import AccountDeleteForm, ConsentForm, LanguageForm, ProfileForm
+from members.models import ConsentKind
 from members.selectors import user_has_mfa
 
 
@@ -51,3 +60,68 @@ def switch_language(request):
             secure=request.is_secure(),
         )
     return response
+
+
+@login_required
+def privacy_choices(request):
+    state = selectors.consent_state(user=request.user)
+    form = ConsentForm(
+        request.POST or None,
+        initial={
+            "email_contact": state.get(ConsentKind.EMAIL_CONTACT, False),
+            "research_use": state.get(ConsentKind.RESEARCH_USE, False),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = services.consents_update(
+            user=request.user,
+            choices={
+                ConsentKind.EMAIL_CONTACT: form.cleaned_data["email_contact"],
+                ConsentKind.RESEARCH_USE: form.cleaned_data["research_use"],
+            },
+        )
+        messages.success(
+            request,
+            _("Your choices have been saved.") if changed else _("Nothing has changed."),
+        )
+        return redirect("members:privacy")
+    return render(
+        request,
+        "members/privacy.html",
+        {"form": form, "history": selectors.consent_history(user=request.user)},
+    )
+
+
+@login_required
+def export(request):
+    data = selectors.personal_data_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-peer-support-data-{stamp}.json"'
+    return response
+
+
+@login_required
+@reauthentication_required
+def delete(request):
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.account_erase(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account and your personal data have been erased."))
+        return redirect("home")
+    return render(request, "members/delete.html", {"form": form})
+
+
+@login_required
+def audit_log(request):
+    if not request.user.is_coordinator:
+        raise PermissionDenied
+    if not selectors.user_has_mfa(request.user):
+        messages.info(request, _("Set up two-factor authentication before opening the audit log."))
+        return redirect("mfa_activate_totp")
+    page = Paginator(selectors.audit_events(), 50).get_page(request.GET.get("page"))
+    return render(request, "members/audit_log.html", {"page": page})

@@ -1,5 +1,7 @@
 """The test suite runs on the real services: PostgreSQL and Redis on this machine."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -9,6 +11,10 @@ DATABASES = {
     "default": env.db(
         "TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/peersupport"
     ),
+}
+# One test database per run, so that several runs on one machine never collide.
+DATABASES["default"]["TEST"] = {
+    "NAME": env("TEST_DATABASE_NAME", default=f"test_peersupport_{os.getpid()}")
 }
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/14")
 CACHES = {
@@ -27,3 +33,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files straight from the app folders, as in development.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

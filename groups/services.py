@@ -1,0 +1,492 @@
+"""Every write to groups, memberships, codes of conduct and invitations.
+
+Rules that depend on how many people are in a group (capacity, waitlist order) are
+decided while holding a row lock on the group, so concurrent requests queue up and
+are served in the order they arrive.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups import tasks
+from groups.errors import InvitationError, MembershipError
+from groups.models import (
+    STAFF_ROLES,
+    CodeOfConduct,
+    GroupStatus,
+    Invitation,
+    JoinPolicy,
+    Membership,
+    MembershipStatus,
+    Role,
+    SupportGroup,
+)
+from members.models import User
+
+INVITATION_LIFETIME = timedelta(days=14)
+SEAT_ROLES = (Role.MEMBER, Role.PEER_MODERATOR)
+
+
+def _lock_group(group_id: int) -> SupportGroup:
+    return SupportGroup.objects.select_for_update().get(pk=group_id)
+
+
+def _seats_taken(group: SupportGroup) -> int:
+    return Membership.objects.filter(
+        group=group, status=MembershipStatus.ACTIVE, role__in=SEAT_ROLES
+    ).count()
+
+
+def _has_free_seat(group: SupportGroup) -> bool:
+    return group.capacity is None or _seats_taken(group) < group.capacity
+
+
+def current_code_of_conduct(group: SupportGroup) -> CodeOfConduct | None:
+    return group.codes_of_conduct.order_by("-version").first()
+
+
+def _check_conduct(group: SupportGroup, accepted_version: int | None) -> CodeOfConduct | None:
+    conduct = current_code_of_conduct(group)
+    if conduct is not None and accepted_version != conduct.version:
+        raise MembershipError(
+            _("Please read and accept the group's current code of conduct to continue.")
+        )
+    return conduct
+
+
+def _check_open_to_newcomers(group: SupportGroup) -> None:
+    if group.status == GroupStatus.CLOSED:
+        raise MembershipError(_("This group has closed and is not taking new members."))
+    if group.status == GroupStatus.PAUSED:
+        raise MembershipError(_("This group is paused and is not taking new members just now."))
+
+
+def _existing(group: SupportGroup, user: User) -> Membership | None:
+    return Membership.objects.filter(group=group, user=user).first()
+
+
+def _check_not_already_in(membership: Membership | None) -> None:
+    if membership is None:
+        return
+    if membership.status == MembershipStatus.ACTIVE:
+        raise MembershipError(_("You are already a member of this group."))
+    if membership.status == MembershipStatus.WAITLISTED:
+        raise MembershipError(_("You are already on this group's waitlist."))
+    if membership.status == MembershipStatus.PENDING:
+        raise MembershipError(_("Your request to join is already waiting for a facilitator."))
+    if membership.status == MembershipStatus.REMOVED:
+        raise MembershipError(
+            _("You can't rejoin this group. Please contact the programme coordinator.")
+        )
+
+
+def _admit(
+    group: SupportGroup,
+    user: User,
+    membership: Membership | None,
+    *,
+    conduct: CodeOfConduct | None,
+    contact_shared: bool,
+    role: str = Role.MEMBER,
+) -> Membership:
+    """Make the person a member, or put them at the end of the waitlist when full."""
+    now = timezone.now()
+    takes_seat = role in SEAT_ROLES
+    status = (
+        MembershipStatus.ACTIVE
+        if not takes_seat or _has_free_seat(group)
+        else MembershipStatus.WAITLISTED
+    )
+    membership = membership or Membership(group=group, user=user, requested_at=now)
+    membership.role = role
+    membership.status = status
+    membership.joined_at = now if status == MembershipStatus.ACTIVE else None
+    membership.waitlisted_at = now if status == MembershipStatus.WAITLISTED else None
+    membership.ended_at = None
+    membership.contact_shared = contact_shared
+    if conduct is not None:
+        membership.accepted_conduct = conduct
+        membership.accepted_conduct_at = now
+    membership.save()
+    return membership
+
+
+def membership_join(
+    *, group_id: int, user: User, accepted_conduct_version: int | None, contact_shared: bool
+) -> Membership:
+    """Join an open group, or its waitlist when it is full."""
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        _check_open_to_newcomers(group)
+        if group.join_policy != JoinPolicy.OPEN:
+            raise MembershipError(_("This group asks you to request a place or be invited."))
+        membership = _existing(group, user)
+        _check_not_already_in(membership)
+        conduct = _check_conduct(group, accepted_conduct_version)
+        return _admit(group, user, membership, conduct=conduct, contact_shared=contact_shared)
+
+
+def membership_request(
+    *,
+    group_id: int,
+    user: User,
+    message: str,
+    accepted_conduct_version: int | None,
+    contact_shared: bool,
+) -> Membership:
+    """Ask to join a group whose facilitators approve newcomers."""
+    message = message.strip()
+    if len(message) > 500:
+        raise MembershipError(_("Please keep your message under 500 characters."))
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        _check_open_to_newcomers(group)
+        if group.join_policy != JoinPolicy.APPROVAL:
+            raise MembershipError(_("This group does not take requests to join."))
+        membership = _existing(group, user)
+        _check_not_already_in(membership)
+        conduct = _check_conduct(group, accepted_conduct_version)
+        now = timezone.now()
+        membership = membership or Membership(group=group, user=user)
+        membership.status = MembershipStatus.PENDING
+        membership.role = Role.MEMBER
+        membership.request_message = message
+        membership.decision_reason = ""
+        membership.requested_at = now
+        membership.joined_at = None
+        membership.ended_at = None
+        membership.contact_shared = contact_shared
+        membership.accepted_conduct = conduct
+        membership.accepted_conduct_at = now if conduct else None
+        membership.save()
+        transaction.on_commit(lambda: tasks.notify_join_requested.delay(membership.pk))
+        return membership
+
+
+def _managed_membership(membership_id: int, group_id: int) -> tuple[SupportGroup, Membership]:
+    group = _lock_group(group_id)
+    try:
+        membership = Membership.objects.select_for_update().get(pk=membership_id, group=group)
+    except Membership.DoesNotExist:
+        raise MembershipError(_("That person is not in this group.")) from None
+    return group, membership
+
+
+def membership_approve(*, group_id: int, membership_id: int, actor: User) -> Membership:
+    with transaction.atomic():
+        group, membership = _managed_membership(membership_id, group_id)
+        if membership.status != MembershipStatus.PENDING:
+            raise MembershipError(_("This request has already been answered."))
+        membership = _admit(
+            group,
+            membership.user,
+            membership,
+            conduct=membership.accepted_conduct,
+            contact_shared=membership.contact_shared,
+        )
+        transaction.on_commit(lambda: tasks.notify_request_decided.delay(membership.pk))
+        return membership
+
+
+def membership_decline(
+    *, group_id: int, membership_id: int, actor: User, reason: str = ""
+) -> Membership:
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise MembershipError(_("Please keep the reason under 500 characters."))
+    with transaction.atomic():
+        _group, membership = _managed_membership(membership_id, group_id)
+        if membership.status != MembershipStatus.PENDING:
+            raise MembershipError(_("This request has already been answered."))
+        membership.status = MembershipStatus.DECLINED
+        membership.decision_reason = reason
+        membership.ended_at = timezone.now()
+        membership.save(update_fields=["status", "decision_reason", "ended_at", "updated_at"])
+        transaction.on_commit(lambda: tasks.notify_request_decided.delay(membership.pk))
+        return membership
+
+
+def _promote_from_waitlist(group: SupportGroup) -> list[Membership]:
+    """Fill free seats from the waitlist, first come first served. Caller holds the lock."""
+    promoted = []
+    while _has_free_seat(group):
+        waiting = (
+            Membership.objects.select_for_update()
+            .filter(group=group, status=MembershipStatus.WAITLISTED)
+            .order_by("waitlisted_at", "id")
+            .first()
+        )
+        if waiting is None:
+            break
+        waiting.status = MembershipStatus.ACTIVE
+        waiting.joined_at = timezone.now()
+        waiting.waitlisted_at = None
+        waiting.save(update_fields=["status", "joined_at", "waitlisted_at", "updated_at"])
+        promoted.append(waiting)
+    for membership in promoted:
+        transaction.on_commit(
+            lambda pk=membership.pk: tasks.notify_promoted_from_waitlist.delay(pk)
+        )
+    return promoted
+
+
+def _end(membership: Membership, status: str, reason: str = "") -> None:
+    membership.status = status
+    membership.ended_at = timezone.now()
+    membership.waitlisted_at = None
+    if reason:
+        membership.decision_reason = reason
+    membership.save(
+        update_fields=["status", "ended_at", "waitlisted_at", "decision_reason", "updated_at"]
+    )
+
+
+def membership_leave(*, group_id: int, user: User) -> Membership:
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(
+                group=group,
+                user=user,
+                status__in=[
+                    MembershipStatus.ACTIVE,
+                    MembershipStatus.WAITLISTED,
+                    MembershipStatus.PENDING,
+                ],
+            )
+            .first()
+        )
+        if membership is None:
+            raise MembershipError(_("You are not a member of this group."))
+        if membership.role == Role.FACILITATOR and not _other_facilitator_exists(membership):
+            raise MembershipError(
+                _("You are this group's only facilitator. Ask the coordinator to hand over first.")
+            )
+        _end(membership, MembershipStatus.LEFT)
+        _promote_from_waitlist(group)
+        return membership
+
+
+def _other_facilitator_exists(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(
+            group_id=membership.group_id,
+            status=MembershipStatus.ACTIVE,
+            role=Role.FACILITATOR,
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def membership_remove(
+    *, group_id: int, membership_id: int, actor: User, reason: str = ""
+) -> Membership:
+    with transaction.atomic():
+        group, membership = _managed_membership(membership_id, group_id)
+        if membership.user_id == actor.pk:
+            raise MembershipError(_("You can't remove yourself; use “Leave group” instead."))
+        if membership.status not in (MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED):
+            raise MembershipError(_("That person is not a current member."))
+        if membership.role == Role.FACILITATOR and not _other_facilitator_exists(membership):
+            raise MembershipError(_("A group needs at least one facilitator."))
+        _end(membership, MembershipStatus.REMOVED, reason.strip()[:500])
+        _promote_from_waitlist(group)
+        return membership
+
+
+def membership_role_change(
+    *, group_id: int, membership_id: int, actor: User, role: str
+) -> Membership:
+    if role not in Role.values:
+        raise MembershipError(_("Choose a role from the list."))
+    with transaction.atomic():
+        group, membership = _managed_membership(membership_id, group_id)
+        if membership.status != MembershipStatus.ACTIVE:
+            raise MembershipError(_("Only current members can be given a role."))
+        if (
+            membership.role == Role.FACILITATOR
+            and role != Role.FACILITATOR
+            and not _other_facilitator_exists(membership)
+        ):
+            raise MembershipError(_("A group needs at least one facilitator."))
+        frees_a_seat = membership.role in SEAT_ROLES and role in STAFF_ROLES
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+        if frees_a_seat:
+            _promote_from_waitlist(group)
+        return membership
+
+
+def conduct_accept(*, group_id: int, user: User, version: int) -> Membership:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(
+            group_id=group_id, user=user, status=MembershipStatus.ACTIVE
+        )
+        conduct = current_code_of_conduct(membership.group)
+        if conduct is None or conduct.version != version:
+            raise MembershipError(_("The code of conduct has changed; please read it again."))
+        membership.accepted_conduct = conduct
+        membership.accepted_conduct_at = timezone.now()
+        membership.save(update_fields=["accepted_conduct", "accepted_conduct_at", "updated_at"])
+        return membership
+
+
+def code_of_conduct_publish(*, group: SupportGroup, text: str, actor: User) -> CodeOfConduct:
+    """A new version: every member is asked to accept it at their next visit."""
+    text = text.strip()
+    if not text:
+        raise MembershipError(_("The code of conduct can't be empty."))
+    with transaction.atomic():
+        group = _lock_group(group.pk)
+        current = current_code_of_conduct(group)
+        if current is not None and current.text == text:
+            return current
+        return CodeOfConduct.objects.create(
+            group=group,
+            version=(current.version + 1) if current else 1,
+            text=text,
+            created_by=actor,
+        )
+
+
+def support_group_create(*, data: dict, facilitator: User, actor: User, conduct_text: str):
+    with transaction.atomic():
+        group = SupportGroup(**data)
+        group.full_clean()
+        group.save()
+        CodeOfConduct.objects.create(group=group, version=1, text=conduct_text, created_by=actor)
+        _admit(
+            group,
+            facilitator,
+            None,
+            conduct=current_code_of_conduct(group),
+            contact_shared=True,
+            role=Role.FACILITATOR,
+        )
+        return group
+
+
+def support_group_update(*, group: SupportGroup, data: dict, actor: User) -> SupportGroup:
+    with transaction.atomic():
+        locked = _lock_group(group.pk)
+        capacity_grew = data.get("capacity") is None or (
+            locked.capacity is not None and data["capacity"] > locked.capacity
+        )
+        for field, value in data.items():
+            setattr(locked, field, value)
+        locked.full_clean()
+        locked.save()
+        if capacity_grew:
+            _promote_from_waitlist(locked)
+        return locked
+
+
+def facilitator_assign(*, group_id: int, user: User, actor: User) -> Membership:
+    """Coordinators put a person in charge of a group (joining them if needed)."""
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        membership = _existing(group, user)
+        if membership is not None and membership.status == MembershipStatus.ACTIVE:
+            membership.role = Role.FACILITATOR
+            membership.save(update_fields=["role", "updated_at"])
+            _promote_from_waitlist(group)
+            return membership
+        return _admit(
+            group,
+            user,
+            membership,
+            conduct=current_code_of_conduct(group),
+            contact_shared=True,
+            role=Role.FACILITATOR,
+        )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_create(*, group: SupportGroup, email: str, actor: User) -> tuple[Invitation, str]:
+    """Create a single-use invitation; the plain token only ever exists in the email."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        group=group,
+        email=email.strip().lower(),
+        token_hash=_token_hash(token),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    transaction.on_commit(lambda: tasks.send_invitation.delay(invitation.pk, token))
+    return invitation, token
+
+
+def invitation_for_token(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("group").filter(token_hash=_token_hash(token)).first()
+    )
+    if invitation is None:
+        raise InvitationError(_("This invitation link is not valid."))
+    return invitation
+
+
+def invitation_accept(
+    *, token: str, user: User, accepted_conduct_version: int | None, contact_shared: bool
+) -> Membership:
+    with transaction.atomic():
+        invitation = invitation_for_token(token)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None or invitation.revoked_at is not None:
+            raise InvitationError(_("This invitation has already been used."))
+        if invitation.expires_at <= timezone.now():
+            raise InvitationError(
+                _("This invitation has expired. Ask the facilitator for a new one.")
+            )
+        if not user.emailaddress_set.filter(email__iexact=invitation.email, verified=True).exists():
+            raise InvitationError(
+                _("This invitation was sent to another email address. Sign in with that address.")
+            )
+        group = _lock_group(invitation.group_id)
+        if group.status == GroupStatus.CLOSED:
+            raise MembershipError(_("This group has closed and is not taking new members."))
+        membership = _existing(group, user)
+        _check_not_already_in(membership)
+        conduct = _check_conduct(group, accepted_conduct_version)
+        membership = _admit(group, user, membership, conduct=conduct, contact_shared=contact_shared)
+        Invitation.objects.filter(pk=invitation.pk).update(
+            accepted_at=timezone.now(), accepted_by=user
+        )
+        return membership
+
+
+def memberships_end_for_erasure(user: User) -> None:
+    """Erasure: end every membership, clear what the person wrote, refill their seats."""
+    group_ids = list(
+        Membership.objects.filter(
+            user=user,
+            status__in=[
+                MembershipStatus.ACTIVE,
+                MembershipStatus.WAITLISTED,
+                MembershipStatus.PENDING,
+            ],
+        ).values_list("group_id", flat=True)
+    )
+    for group_id in sorted(group_ids):
+        group = _lock_group(group_id)
+        Membership.objects.filter(group=group, user=user).update(
+            status=MembershipStatus.LEFT, ended_at=timezone.now(), waitlisted_at=None
+        )
+        _promote_from_waitlist(group)
+        transaction.on_commit(
+            lambda group_id=group_id: tasks.notify_member_left_after_erasure.delay(group_id)
+        )
+    Membership.objects.filter(user=user).update(
+        request_message="", decision_reason="", contact_shared=False
+    )
+    Invitation.objects.filter(email__iexact=user.email).update(email="")
+    Invitation.objects.filter(accepted_by=user).update(email="")

@@ -1,0 +1,171 @@
+"""Who may open which group page, and what a denied page must not contain."""
+
+import pytest
+from django.urls import reverse
+
+from groups.models import Membership, MembershipStatus
+from members.models import AuditEvent
+from tests.groups.conftest import ROLES, assert_no_private_data, enable_mfa
+
+STAFF = {"facilitator", "coordinator"}
+SEES_PEERS = {"member", "peer_moderator", "facilitator"}
+
+
+def expected(role: str, allowed: set[str]) -> int:
+    if role in allowed:
+        return 200
+    return 302 if role == "visitor" else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_directory_is_open_to_everyone_and_lists_no_people(client, cast, role):
+    cast.login(client, role)
+    response = client.get(reverse("groups:directory"))
+    assert response.status_code == 200
+    assert "Harbour Lights" in response.text
+    assert_no_private_data(response.text)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_group_page_shows_member_names_only_to_members(client, cast, role):
+    cast.login(client, role)
+    response = client.get(reverse("groups:detail", args=[cast.group.slug]))
+    assert response.status_code == 200
+    assert "Facilitator Fiona" in response.text  # facilitators' display names are public
+    if role in SEES_PEERS:
+        assert "Quillon-Member" in response.text
+        assert "quillon.member@example.net" not in response.text  # peers never see emails
+    else:
+        assert_no_private_data(response.text)
+
+
+@pytest.mark.parametrize(
+    "url_name", ["groups:manage", "groups:edit", "groups:invite", "groups:conduct_edit"]
+)
+@pytest.mark.parametrize("role", ROLES)
+def test_staff_pages_open_only_to_the_groups_staff_and_coordinators(client, cast, role, url_name):
+    cast.login(client, role)
+    response = client.get(reverse(url_name, args=[cast.group.slug]))
+    assert response.status_code == expected(role, STAFF)
+    if role not in STAFF:
+        assert_no_private_data(response.text)
+        if role == "visitor":
+            assert reverse("account_login") in response["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roster_shows_shared_contacts_to_staff(client, cast, role):
+    cast.login(client, role)
+    response = client.get(reverse("groups:manage", args=[cast.group.slug]))
+    if role in STAFF:
+        assert "Quillon-Member" in response.text
+        assert "quillon.member@example.net" in response.text  # member agreed to share it
+        assert "Pending-Petra" in response.text
+
+
+def test_roster_view_is_written_to_the_audit_log(client, cast):
+    cast.login(client, "facilitator")
+    client.get(reverse("groups:manage", args=[cast.group.slug]))
+    audited = set(
+        AuditEvent.objects.filter(actor=cast.people["facilitator"]).values_list(
+            "subject__display_name", flat=True
+        )
+    )
+    assert {"Quillon-Member", "Pending-Petra", "Moderator Mo"} <= audited
+    assert "Facilitator Fiona" not in audited
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_approving_a_request_needs_group_staff(client, cast, role):
+    cast.login(client, role)
+    pending = Membership.objects.get(user=cast.people["pending"], group=cast.group)
+    response = client.post(
+        reverse("groups:member_action", args=[cast.group.slug, pending.pk, "approve"])
+    )
+    pending.refresh_from_db()
+    if role in STAFF:
+        assert response.status_code == 302
+        assert pending.status == MembershipStatus.ACTIVE
+    else:
+        assert response.status_code in (302, 403)
+        assert pending.status == MembershipStatus.PENDING
+        assert_no_private_data(response.text)
+
+
+def test_action_on_a_membership_of_another_group_changes_nothing(client, cast):
+    cast.login(client, "other_facilitator")
+    pending = Membership.objects.get(user=cast.people["pending"], group=cast.group)
+    response = client.post(
+        reverse("groups:member_action", args=[cast.other_group.slug, pending.pk, "approve"]),
+        follow=True,
+    )
+    pending.refresh_from_db()
+    assert pending.status == MembershipStatus.PENDING
+    assert "not in this group" in response.text
+    assert_no_private_data(response.text)
+
+
+def test_unknown_member_action_is_not_found(client, cast):
+    cast.login(client, "facilitator")
+    pending = Membership.objects.get(user=cast.people["pending"], group=cast.group)
+    url = reverse("groups:member_action", args=[cast.group.slug, pending.pk, "promote"])
+    assert client.post(url).status_code == 404
+
+
+def test_staff_without_mfa_are_sent_to_set_it_up_first(client, cast):
+    cast.people["facilitator"].authenticator_set.all().delete()
+    cast.login(client, "facilitator")
+    response = client.get(reverse("groups:manage", args=[cast.group.slug]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_coordinators_create_groups(client, cast, role):
+    cast.login(client, role)
+    response = client.get(reverse("groups:create"))
+    assert response.status_code == expected(role, {"coordinator"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_coordinators_read_the_audit_log(client, cast, role):
+    cast.login(client, role)
+    response = client.get(reverse("members:audit_log"))
+    assert response.status_code == expected(role, {"coordinator"})
+
+
+def test_coordinator_creates_a_group_and_assigns_its_facilitator(client, cast):
+    cast.login(client, "coordinator")
+    new_facilitator = cast.people["outsider"]
+    enable_mfa(new_facilitator)
+    response = client.post(
+        reverse("groups:create"),
+        {
+            "slug": "parkinsons-torino",
+            "name": "Parkinson's Torino",
+            "summary": "Weekly meetings in Turin.",
+            "description": "",
+            "topic": "other",
+            "audience": "both",
+            "format": "in-person",
+            "language": "it",
+            "city": "Torino",
+            "region": "",
+            "country": "it",
+            "time_zone": "Europe/Rome",
+            "visibility": "listed",
+            "join_policy": "open",
+            "capacity": "",
+            "status": "active",
+            "contact_email": "",
+            "facilitator_email": new_facilitator.email.upper(),
+            "code_of_conduct": "Be kind.",
+        },
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(group__slug="parkinsons-torino")
+    assert membership.user == new_facilitator
+    assert membership.role == "facilitator"
+    assert membership.group.country == "IT"
+    client.force_login(new_facilitator)
+    assert client.get(reverse("groups:manage", args=["parkinsons-torino"])).status_code == 200
