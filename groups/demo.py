@@ -159,18 +159,76 @@ DEMO_GROUPS = [
 ]
 
 
-def _membership(group, user, *, role, conduct) -> None:
+def _membership(group, user, *, role, conduct, status=MembershipStatus.ACTIVE, **extra) -> None:
     now = timezone.now()
     Membership.objects.get_or_create(
         group=group,
         user=user,
         defaults={
             "role": role,
-            "status": MembershipStatus.ACTIVE,
-            "joined_at": now,
+            "status": status,
+            "joined_at": now if status == MembershipStatus.ACTIVE else None,
+            "waitlisted_at": now if status == MembershipStatus.WAITLISTED else None,
             "accepted_conduct": conduct,
             "accepted_conduct_at": now,
+            **extra,
         },
+    )
+
+
+def _seed_roles_and_requests(by_slug: dict, people: dict) -> None:
+    """Every role and every membership state, so each screen has something to show."""
+    others = people["others"]
+    diabetes = by_slug["diabete-tipo-2-milano"]
+    conduct = diabetes.codes_of_conduct.first()
+    Membership.objects.filter(group=diabetes, user=others[1]).update(role=Role.PEER_MODERATOR)
+    Membership.objects.filter(group=diabetes, user=others[2]).update(role=Role.CO_FACILITATOR)
+
+    breast = by_slug["breast-cancer-survivors-nyc"]
+    for index, message in (
+        (30, "I finished radiotherapy in May and would love to meet others."),
+        (31, ""),
+    ):
+        _membership(
+            breast,
+            others[index],
+            role=Role.MEMBER,
+            conduct=breast.codes_of_conduct.first(),
+            status=MembershipStatus.PENDING,
+            request_message=message,
+        )
+    bipolar = by_slug["bipolare-roma"]
+    _membership(
+        bipolar,
+        people["member"],
+        role=Role.MEMBER,
+        conduct=bipolar.codes_of_conduct.first(),
+        status=MembershipStatus.PENDING,
+        request_message="Vorrei partecipare, grazie.",
+    )
+    _membership(
+        bipolar,
+        others[19],
+        role=Role.MEMBER,
+        conduct=bipolar.codes_of_conduct.first(),
+        status=MembershipStatus.PENDING,
+    )
+    cafe = by_slug["caffe-alzheimer-bologna"]
+    for index in (18, 19):
+        _membership(
+            cafe,
+            others[index],
+            role=Role.MEMBER,
+            conduct=cafe.codes_of_conduct.first(),
+            status=MembershipStatus.WAITLISTED,
+        )
+    _membership(
+        diabetes,
+        others[19],
+        role=Role.MEMBER,
+        conduct=conduct,
+        status=MembershipStatus.DECLINED,
+        decision_reason="Questo gruppo è per chi vive a Milano: prova il gruppo online.",
     )
 
 
@@ -196,6 +254,7 @@ def seed_groups(people: dict) -> list[SupportGroup]:
             _membership(group, people["others"][index], role=Role.MEMBER, conduct=conduct)
         groups.append(group)
     by_slug = {group.slug: group for group in groups}
+    _seed_roles_and_requests(by_slug, people)
     for slug in ("diabete-tipo-2-milano", "long-covid-online"):
         group = by_slug[slug]
         _membership(

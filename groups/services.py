@@ -488,5 +488,9 @@ def memberships_end_for_erasure(user: User) -> None:
     Membership.objects.filter(user=user).update(
         request_message="", decision_reason="", contact_shared=False
     )
-    Invitation.objects.filter(email__iexact=user.email).update(email="")
+    addresses = {user.email.lower()}
+    addresses |= {email.lower() for email in user.emailaddress_set.values_list("email", flat=True)}
+    for address in addresses:
+        Invitation.objects.filter(email__iexact=address).update(email="")
+        SupportGroup.objects.filter(contact_email__iexact=address).update(contact_email="")
     Invitation.objects.filter(accepted_by=user).update(email="")

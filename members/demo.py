@@ -2,7 +2,8 @@
 
 from allauth.account.models import EmailAddress
 
-from members.models import User
+from members.consent import CURRENT_VERSIONS
+from members.models import ConsentKind, ConsentRecord, User
 from members.services import coordinator_grant
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -62,6 +63,10 @@ def _person(email: str, display_name: str, *, time_zone: str, language: str) -> 
     EmailAddress.objects.get_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
+    for kind in (ConsentKind.TERMS, ConsentKind.EMAIL_CONTACT):
+        ConsentRecord.objects.get_or_create(
+            user=user, kind=kind, version=CURRENT_VERSIONS[kind], defaults={"given": True}
+        )
     return user
 
 

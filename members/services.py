@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext
 
-from members import personal_data, selectors
+from members import personal_data, selectors, tasks
 from members.consent import CURRENT_VERSIONS
 from members.models import AuditEvent, ConsentRecord, Language, User
 from members.timezones import is_valid_time_zone
@@ -116,5 +116,6 @@ def account_erase(*, user: User) -> None:
         user.save()
         user.groups.clear()
         user.user_permissions.clear()
-    # Every existing session dies with the password: Django checks the session's
-    # password hash on each request, and the account is inactive anyway.
+    # The sessions are already unusable (the password hash they carry has changed and
+    # the account is inactive); a worker then deletes them so no copy of the email stays.
+    transaction.on_commit(lambda: tasks.sessions_purge_for_user.delay(user.pk))

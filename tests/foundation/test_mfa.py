@@ -1,0 +1,155 @@
+"""Two-factor sign-in with an authenticator app and recovery codes, and mfa_required."""
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, TOTP, generate_totp_secret
+from django.urls import reverse
+
+from tests.factories import UserFactory
+from tests.foundation.helpers import other_code, sign_in, signed_in_user_id, totp_code
+from tests.foundation.mfa_probe_urls import PROBE_BODY
+
+pytestmark = pytest.mark.django_db
+
+
+def open_totp_activation(client, password: str):
+    """Open the activation page; a sensitive page, so the password is asked again first."""
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 302
+    reauthenticate_url = response["Location"]
+    assert reauthenticate_url.startswith(reverse("account_reauthenticate"))
+    response = client.post(reauthenticate_url, {"password": password})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 200
+    return response
+
+
+def activate_totp(client, password: str) -> str:
+    """Turn on the authenticator app from the account pages; returns the shared secret."""
+    response = open_totp_activation(client, password)
+    secret = client.session[SECRET_SESSION_KEY]  # kept server-side until confirmed
+    assert secret in response.content.decode()  # shown for manual entry in the app
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    return secret
+
+
+@pytest.fixture
+def signed_in_client(client, user, password):
+    assert sign_in(client, user.email, password).status_code == 302
+    return client
+
+
+def test_activation_refuses_a_wrong_code_and_stores_nothing(signed_in_client, user, password):
+    open_totp_activation(signed_in_client, password)
+    secret = signed_in_client.session[SECRET_SESSION_KEY]
+
+    response = signed_in_client.post(
+        reverse("mfa_activate_totp"), {"code": other_code(totp_code(secret))}
+    )
+
+    assert response.status_code == 200
+    assert "Incorrect code." in response.content.decode()
+    assert not Authenticator.objects.filter(user=user).exists()
+
+
+def test_after_activating_totp_login_asks_for_the_code_and_checks_it(
+    signed_in_client, user, password
+):
+    client = signed_in_client
+    secret = activate_totp(client, password)
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    client.post(reverse("account_logout"))
+
+    response = sign_in(client, user.email, password)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert signed_in_user_id(client) is None  # the password alone is not enough
+
+    response = client.post(reverse("mfa_authenticate"), {"code": other_code(totp_code(secret))})
+    assert response.status_code == 200
+    assert "Incorrect code." in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_a_recovery_code_signs_in_once_and_never_again(signed_in_client, user, password):
+    client = signed_in_client
+    activate_totp(client, password)
+    response = client.get(reverse("mfa_view_recovery_codes"))
+    codes = response.context["unused_codes"]
+    assert len(codes) == 10
+    assert all(code in response.content.decode() for code in codes)
+    client.post(reverse("account_logout"))
+
+    sign_in(client, user.email, password)
+    response = client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(user.pk)
+    client.post(reverse("account_logout"))
+
+    sign_in(client, user.email, password)
+    response = client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert response.status_code == 200
+    assert "Incorrect code." in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_a_totp_code_cannot_be_replayed_for_a_second_login(signed_in_client, user, password):
+    client = signed_in_client
+    secret = activate_totp(client, password)
+    client.post(reverse("account_logout"))
+    code = totp_code(secret)
+    sign_in(client, user.email, password)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    client.post(reverse("account_logout"))
+
+    sign_in(client, user.email, password)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert response.status_code == 200
+    assert signed_in_user_id(client) is None
+
+
+def _client_for(role, client):
+    if role == "anonymous":
+        return client
+    person = UserFactory()
+    if role == "with_mfa":
+        TOTP.activate(person, generate_totp_secret())
+    client.force_login(person)
+    return client
+
+
+@pytest.mark.urls("tests.foundation.mfa_probe_urls")
+@pytest.mark.parametrize(
+    ("role", "status", "goes_to"),
+    [
+        ("anonymous", 302, "account_login"),
+        ("without_mfa", 302, "mfa_activate_totp"),
+        ("with_mfa", 200, None),
+    ],
+)
+def test_mfa_required_opens_staff_pages_only_to_people_with_mfa(client, role, status, goes_to):
+    response = _client_for(role, client).get("/probe/staff/")
+
+    assert response.status_code == status
+    if goes_to:
+        assert response["Location"].split("?")[0] == reverse(goes_to)
+        assert PROBE_BODY not in response.content.decode()
+    else:
+        assert response.content.decode() == PROBE_BODY
+
+
+@pytest.mark.urls("tests.foundation.mfa_probe_urls")
+def test_mfa_required_sends_anonymous_visitors_back_to_the_page_after_login(client):
+    response = client.get("/probe/staff/")
+
+    assert response["Location"] == f"{reverse('account_login')}?next=/probe/staff/"
