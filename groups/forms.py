@@ -113,6 +113,7 @@ class SupportGroupForm(forms.ModelForm):
             "capacity",
             "status",
             "contact_email",
+            "video_link_policy",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 

@@ -65,6 +65,11 @@ class GroupStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class VideoLinkPolicy(models.TextChoices):
+    AROUND_MEETING = "around-meeting", _("From an hour before until the meeting ends")
+    ALWAYS = "always", _("Always, to members")
+
+
 class SupportGroup(models.Model):
     """A peer support group (not to be confused with django.contrib.auth's Group)."""
 
@@ -101,6 +106,12 @@ class SupportGroup(models.Model):
         _("status"), max_length=16, choices=GroupStatus.choices, default=GroupStatus.ACTIVE
     )
     contact_email = models.EmailField(_("contact email for questions"), blank=True)
+    video_link_policy = models.CharField(
+        _("when members see the video link"),
+        max_length=16,
+        choices=VideoLinkPolicy.choices,
+        default=VideoLinkPolicy.AROUND_MEETING,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

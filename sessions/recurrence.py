@@ -1,0 +1,141 @@
+"""Recurrence rules (RFC 5545 RRULE via python-dateutil), evaluated in local time.
+
+A rule is expanded on naive local datetimes (wall-clock time in the group's time
+zone) and each occurrence is then placed in that zone, so a 19:00 meeting stays at
+19:00 across daylight-saving changes. A wall-clock time that does not exist on the
+day the clocks go forward is moved forward by the gap (02:30 becomes 03:30).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule as du
+
+WEEKDAYS = (du.MO, du.TU, du.WE, du.TH, du.FR, du.SA, du.SU)
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+class Frequency:
+    ONCE = "once"
+    WEEKLY = "weekly"
+    MONTHLY_WEEKDAY = "monthly-weekday"
+    MONTHLY_DATE = "monthly-date"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a facilitator chose on the form, before it becomes an RRULE."""
+
+    frequency: str
+    starts_on: date
+    start_time: time
+    interval: int = 1
+    week_of_month: int | None = None  # 1..4, or -1 for "last"
+    until: date | None = None
+    count: int | None = None
+
+
+def rrule_text(schedule: Schedule) -> str:
+    """The RRULE (without DTSTART) for a schedule; the weekday comes from the first date."""
+    weekday = WEEKDAY_CODES[schedule.starts_on.weekday()]
+    if schedule.frequency == Frequency.ONCE:
+        parts = ["FREQ=DAILY", "COUNT=1"]
+    elif schedule.frequency == Frequency.WEEKLY:
+        parts = ["FREQ=WEEKLY", f"INTERVAL={schedule.interval}", f"BYDAY={weekday}"]
+    elif schedule.frequency == Frequency.MONTHLY_WEEKDAY:
+        position = schedule.week_of_month or week_of_month(schedule.starts_on)
+        parts = ["FREQ=MONTHLY", f"INTERVAL={schedule.interval}", f"BYDAY={position}{weekday}"]
+    elif schedule.frequency == Frequency.MONTHLY_DATE:
+        day = schedule.starts_on.day
+        if day > 28:
+            # "Every 31st": in shorter months, the last day of the month.
+            days = ",".join(str(d) for d in range(28, day + 1))
+            parts = [
+                "FREQ=MONTHLY",
+                f"INTERVAL={schedule.interval}",
+                f"BYMONTHDAY={days}",
+                "BYSETPOS=-1",
+            ]
+        else:
+            parts = ["FREQ=MONTHLY", f"INTERVAL={schedule.interval}", f"BYMONTHDAY={day}"]
+    else:
+        raise ValueError(f"Unknown frequency {schedule.frequency!r}")
+    if schedule.frequency != Frequency.ONCE:
+        if schedule.until is not None:
+            parts.append(f"UNTIL={schedule.until:%Y%m%d}T235959")
+        elif schedule.count is not None:
+            parts.append(f"COUNT={schedule.count}")
+    return ";".join(parts)
+
+
+def week_of_month(day: date) -> int:
+    """1 for the first such weekday of its month ... 4; 5th weeks count as 'last' (-1)."""
+    number = (day.day - 1) // 7 + 1
+    return -1 if number >= 5 else number
+
+
+def is_last_weekday_of_month(day: date) -> bool:
+    return (day + timedelta(days=7)).month != day.month
+
+
+def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """Place a naive wall-clock time in a zone and return it in UTC.
+
+    With fold=0 (PEP 495) an ambiguous time (clocks going back) is the first, summer
+    time, instant, and a time in the spring-forward gap is read with the offset from
+    before the change, which moves it forward by the gap.
+    """
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def occurrences(
+    *,
+    rule: str,
+    starts_on: date,
+    start_time: time,
+    time_zone: str,
+    after: datetime | None = None,
+    before: datetime,
+) -> list[datetime]:
+    """UTC start instants of the rule's occurrences in [after, before)."""
+    zone = ZoneInfo(time_zone)
+    dtstart = datetime.combine(starts_on, start_time)
+    parsed = du.rrulestr(rule, dtstart=dtstart)
+    # Search in local wall-clock time, with a day's slack for the zone offset.
+    local_before = before.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    local_after = (
+        after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1) if after else dtstart
+    )
+    found = []
+    for local in parsed.between(local_after, local_before, inc=True):
+        instant = to_utc(local, zone)
+        if (after is None or instant >= after) and instant < before:
+            found.append(instant)
+    return found
+
+
+def rule_yields_any(*, rule: str, starts_on: date, start_time: time) -> bool:
+    parsed = du.rrulestr(rule, dtstart=datetime.combine(starts_on, start_time))
+    return parsed.after(datetime.combine(starts_on, start_time), inc=True) is not None
+
+
+def rule_until(rule: str, last_local: datetime) -> str:
+    """The same rule ending at `last_local` (inclusive), dropping COUNT or UNTIL."""
+    parts = [p for p in rule.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
+    parts.append(f"UNTIL={last_local:%Y%m%dT%H%M%S}")
+    return ";".join(parts)
+
+
+def describe(rule: str, starts_on: date) -> dict:
+    """The parts of a rule a person reads: frequency, interval, position, end."""
+    fields = dict(part.split("=", 1) for part in rule.split(";"))
+    return {
+        "freq": fields.get("FREQ"),
+        "interval": int(fields.get("INTERVAL", "1")),
+        "byday": fields.get("BYDAY", ""),
+        "bymonthday": fields.get("BYMONTHDAY", ""),
+        "until": fields.get("UNTIL"),
+        "count": int(fields["COUNT"]) if "COUNT" in fields else None,
+        "weekday": starts_on.weekday(),
+    }

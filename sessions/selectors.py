@@ -1,0 +1,199 @@
+"""Every non-trivial read of meetings, each planned to a fixed number of queries."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from groups.models import (
+    STAFF_ROLES,
+    Membership,
+    MembershipStatus,
+    SupportGroup,
+    VideoLinkPolicy,
+)
+from members.models import User
+from sessions.models import (
+    AddressVisibility,
+    Attendance,
+    Meeting,
+    MeetingStatus,
+    Rsvp,
+    RsvpResponse,
+    RsvpStatus,
+)
+
+MY_MEETINGS_HORIZON = timedelta(days=92)
+VIDEO_LINK_LEAD = timedelta(hours=1)
+
+
+def _with_counts(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    return meetings.annotate(
+        confirmed_count=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.CONFIRMED)),
+        waitlist_count=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.WAITLISTED)),
+    )
+
+
+def meeting_by_id(pk: int) -> Meeting | None:
+    return _with_counts(Meeting.objects.select_related("group", "series").filter(pk=pk)).first()
+
+
+def next_meeting_start(group_ref="pk"):
+    """A subquery for the next scheduled meeting's start of the group at `group_ref`."""
+    return Subquery(
+        Meeting.objects.filter(
+            group_id=OuterRef(group_ref),
+            status=MeetingStatus.SCHEDULED,
+            starts_at__gte=timezone.now(),
+        )
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
+
+
+def upcoming_for_group(group: SupportGroup, *, limit: int = 5) -> list[Meeting]:
+    return list(
+        _with_counts(
+            Meeting.objects.filter(group=group, ends_at__gt=timezone.now()).order_by("starts_at")
+        )[:limit]
+    )
+
+
+def rsvp_of(meeting: Meeting, user: User) -> Rsvp | None:
+    if not user.is_authenticated:
+        return None
+    return Rsvp.objects.filter(meeting=meeting, user=user).first()
+
+
+def waitlist_position(rsvp: Rsvp | None) -> int | None:
+    if rsvp is None or rsvp.status != RsvpStatus.WAITLISTED:
+        return None
+    return (
+        Rsvp.objects.filter(meeting_id=rsvp.meeting_id, status=RsvpStatus.WAITLISTED)
+        .filter(
+            Q(waitlisted_at__lt=rsvp.waitlisted_at)
+            | Q(waitlisted_at=rsvp.waitlisted_at, id__lt=rsvp.id)
+        )
+        .count()
+        + 1
+    )
+
+
+def _position_subquery():
+    """Place on the waitlist of the outer row's RSVP (1 = next to be promoted)."""
+    ahead = (
+        Rsvp.objects.filter(meeting_id=OuterRef("meeting_id"), status=RsvpStatus.WAITLISTED)
+        .filter(
+            Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+            | Q(waitlisted_at=OuterRef("waitlisted_at"), id__lt=OuterRef("id"))
+        )
+        .order_by()
+        .values("meeting_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1
+
+
+def rsvps_for(meeting: Meeting) -> dict[str, list[Rsvp]]:
+    """Who is coming and who waits, by display name, for the group's staff."""
+    rsvps = (
+        Rsvp.objects.filter(meeting=meeting)
+        .exclude(status=RsvpStatus.DECLINED)
+        .select_related("user")
+        .order_by("waitlisted_at", "user__display_name", "id")
+    )
+    grouped = {RsvpStatus.CONFIRMED: [], RsvpStatus.WAITLISTED: []}
+    for rsvp in rsvps:
+        grouped[rsvp.status].append(rsvp)
+    return grouped
+
+
+def my_upcoming_meetings(user: User, *, now: datetime | None = None) -> list[Meeting]:
+    """Meetings of every group the person belongs to, soonest first, with their answer."""
+    now = now or timezone.now()
+    my_rsvp = Rsvp.objects.filter(meeting_id=OuterRef("pk"), user=user)
+    my_position = (
+        Rsvp.objects.filter(meeting_id=OuterRef("pk"), user=user, status=RsvpStatus.WAITLISTED)
+        .annotate(position=_position_subquery())
+        .values("position")[:1]
+    )
+    group_ids = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values(
+        "group_id"
+    )
+    return list(
+        Meeting.objects.filter(
+            group_id__in=group_ids, ends_at__gt=now, starts_at__lt=now + MY_MEETINGS_HORIZON
+        )
+        .select_related("group")
+        .annotate(
+            my_response=Subquery(my_rsvp.values("response")[:1]),
+            my_status=Subquery(my_rsvp.values("status")[:1]),
+            my_waitlist_position=Subquery(my_position, output_field=IntegerField()),
+        )
+        .order_by("starts_at", "id")[:200]
+    )
+
+
+def attendance_sheet(meeting: Meeting) -> list[Membership]:
+    """The roster for taking attendance: people who said 'going' first, then the rest.
+
+    Each row carries `rsvp_response`, `rsvp_status` and `attendance_status`.
+    """
+    rsvp = Rsvp.objects.filter(meeting=meeting, user_id=OuterRef("user_id"))
+    attendance = Attendance.objects.filter(meeting=meeting, user_id=OuterRef("user_id"))
+    return list(
+        Membership.objects.filter(group_id=meeting.group_id, status=MembershipStatus.ACTIVE)
+        .select_related("user")
+        .annotate(
+            rsvp_response=Subquery(rsvp.values("response")[:1]),
+            rsvp_status=Subquery(rsvp.values("status")[:1]),
+            attendance_status=Subquery(attendance.values("status")[:1]),
+            rsvp_rank=Case(
+                When(
+                    Q(rsvp_response=RsvpResponse.GOING, rsvp_status=RsvpStatus.CONFIRMED),
+                    then=Value(0),
+                ),
+                When(rsvp_response=RsvpResponse.GOING, then=Value(1)),
+                When(rsvp_response__isnull=True, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("rsvp_rank", "user__display_name", "id")
+    )
+
+
+def facilitators_of(group: SupportGroup) -> list[Membership]:
+    return list(
+        Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES)
+        .select_related("user")
+        .order_by("role", "user__display_name")
+    )
+
+
+def video_link_visible(meeting: Meeting, *, is_member: bool, now: datetime | None = None) -> bool:
+    """Members see the link always, or from an hour before until the end (group setting)."""
+    if not is_member or not meeting.is_online or not meeting.video_url or meeting.is_cancelled:
+        return False
+    if meeting.group.video_link_policy == VideoLinkPolicy.ALWAYS:
+        return True
+    now = now or timezone.now()
+    return meeting.starts_at - VIDEO_LINK_LEAD <= now <= meeting.ends_at
+
+
+def address_visible(meeting: Meeting, *, is_member: bool) -> bool:
+    return meeting.has_venue and (
+        is_member or meeting.address_visibility == AddressVisibility.PUBLIC
+    )

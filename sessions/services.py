@@ -1,0 +1,616 @@
+"""Every write to meetings: schedules, changes, RSVPs, attendance and calendar tokens.
+
+Invariants that depend on counts (places left, waitlist order) are decided while
+holding a row lock on the meeting, so simultaneous answers queue up in arrival order.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.models import MembershipStatus, SupportGroup
+from members.models import User
+from sessions import recurrence
+from sessions.errors import MeetingError
+from sessions.models import (
+    ATTENDED,
+    Attendance,
+    AttendanceChange,
+    AttendanceStatus,
+    CalendarFeedToken,
+    Meeting,
+    MeetingChange,
+    MeetingChangeKind,
+    MeetingSeries,
+    MeetingStatus,
+    Rsvp,
+    RsvpResponse,
+    RsvpStatus,
+)
+
+HORIZON = timedelta(days=183)
+ATTENDANCE_EDIT_WINDOW = timedelta(days=14)
+PLACE_FIELDS = (
+    "format",
+    "venue_name",
+    "address",
+    "address_visibility",
+    "step_free",
+    "access_notes",
+    "video_url",
+    "dial_in",
+    "online_notes",
+)
+NOTIFIABLE_FIELDS = ("starts_at", "ends_at", *PLACE_FIELDS)
+
+
+class Scope:
+    THIS = "this"
+    FOLLOWING = "following"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class MeetingPlan:
+    """Everything a facilitator sets for a meeting or a series, validated by the form."""
+
+    schedule: recurrence.Schedule
+    duration_minutes: int
+    title: str = ""
+    capacity: int | None = None
+    place: dict | None = None
+
+
+# ---------------------------------------------------------------- schedules
+
+
+def _check_plan(plan: MeetingPlan) -> str:
+    if plan.duration_minutes <= 0:
+        raise MeetingError(_("A meeting must end after it starts."))
+    schedule = plan.schedule
+    if schedule.until is not None and schedule.until < schedule.starts_on:
+        raise MeetingError(_("The last date is before the first meeting."))
+    if schedule.count is not None and schedule.count < 1:
+        raise MeetingError(_("The number of meetings must be at least 1."))
+    rule = recurrence.rrule_text(schedule)
+    if not recurrence.rule_yields_any(
+        rule=rule, starts_on=schedule.starts_on, start_time=schedule.start_time
+    ):
+        raise MeetingError(_("These settings give no meeting at all. Check the dates."))
+    return rule
+
+
+def series_create(*, group: SupportGroup, plan: MeetingPlan, actor: User) -> MeetingSeries:
+    """Save a schedule (a one-off meeting is a series of one) and create its meetings."""
+    rule = _check_plan(plan)
+    with transaction.atomic():
+        series = MeetingSeries.objects.create(
+            group=group,
+            title=plan.title,
+            rrule=rule,
+            starts_on=plan.schedule.starts_on,
+            start_time=plan.schedule.start_time,
+            duration_minutes=plan.duration_minutes,
+            time_zone=group.time_zone,
+            capacity=plan.capacity,
+            created_by=actor,
+            **(plan.place or {}),
+        )
+        if not series_materialise(series_id=series.pk):
+            raise MeetingError(
+                _("These settings give no meeting in the next six months. Check the dates.")
+            )
+        return series
+
+
+def _occurrences_between(series: MeetingSeries, after: datetime | None, before: datetime):
+    return recurrence.occurrences(
+        rule=series.rrule,
+        starts_on=series.starts_on,
+        start_time=series.start_time,
+        time_zone=series.time_zone,
+        after=after,
+        before=before,
+    )
+
+
+def _meeting_from_series(series: MeetingSeries, start: datetime) -> Meeting:
+    return Meeting(
+        group_id=series.group_id,
+        series=series,
+        original_start=start,
+        title=series.title,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=series.duration_minutes),
+        time_zone=series.time_zone,
+        capacity=series.capacity,
+        **{field: getattr(series, field) for field in PLACE_FIELDS},
+    )
+
+
+def series_materialise(*, series_id: int, now: datetime | None = None) -> int:
+    """Create the series' meetings up to the rolling horizon; safe to run any time."""
+    now = now or timezone.now()
+    horizon = now + HORIZON
+    with transaction.atomic():
+        series = MeetingSeries.objects.select_for_update().get(pk=series_id)
+        if series.ended_at is not None:
+            return 0
+        if series.materialised_until and series.materialised_until >= horizon:
+            return 0
+        starts = _occurrences_between(series, series.materialised_until, horizon)
+        created = Meeting.objects.bulk_create(
+            [_meeting_from_series(series, start) for start in starts],
+            ignore_conflicts=True,
+        )
+        series.materialised_until = horizon
+        series.save(update_fields=["materialised_until", "updated_at"])
+        return len(created)
+
+
+def series_due_for_materialising(now: datetime | None = None) -> list[int]:
+    horizon = (now or timezone.now()) + HORIZON - timedelta(days=1)
+    return list(
+        MeetingSeries.objects.filter(ended_at__isnull=True, materialised_until__lt=horizon)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _record_change(meeting: Meeting, kind: str, actor: User | None, details: dict) -> None:
+    MeetingChange.objects.create(meeting=meeting, kind=kind, details=details, changed_by=actor)
+
+
+def _apply(meeting: Meeting, values: dict, actor: User | None) -> bool:
+    """Update a meeting; if members must hear of it, bump SEQUENCE and record the change."""
+    changed = {}
+    for field, value in values.items():
+        old = getattr(meeting, field)
+        if old != value:
+            if field in NOTIFIABLE_FIELDS:
+                changed[field] = [_plain(old), _plain(value)]
+            setattr(meeting, field, value)
+    if changed or values.get("status") == MeetingStatus.CANCELLED:
+        meeting.sequence += 1
+    meeting.save()
+    if changed and meeting.status == MeetingStatus.SCHEDULED:
+        _record_change(meeting, MeetingChangeKind.CHANGED, actor, changed)
+    return bool(changed)
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _cancel(meeting: Meeting, actor: User | None, reason: str) -> None:
+    if meeting.status == MeetingStatus.CANCELLED:
+        return
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancel_reason = reason[:300]
+    meeting.sequence += 1
+    meeting.save()
+    _record_change(meeting, MeetingChangeKind.CANCELLED, actor, {"reason": meeting.cancel_reason})
+
+
+def _lock_meeting(meeting_id: int) -> Meeting:
+    try:
+        return Meeting.objects.select_for_update().select_related("group").get(pk=meeting_id)
+    except Meeting.DoesNotExist:
+        raise MeetingError(_("That meeting does not exist.")) from None
+
+
+def meeting_update(
+    *,
+    meeting_id: int,
+    actor: User,
+    starts_on: date,
+    start_time: time,
+    duration_minutes: int,
+    title: str,
+    capacity: int | None,
+    place: dict,
+    scope: str = Scope.THIS,
+) -> Meeting:
+    """Change one meeting, or it and the rest of its series (the past is never touched)."""
+    if duration_minutes <= 0:
+        raise MeetingError(_("A meeting must end after it starts."))
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        if meeting.ends_at <= timezone.now():
+            raise MeetingError(_("Past meetings can't be changed."))
+        if meeting.is_cancelled:
+            raise MeetingError(_("This meeting is cancelled."))
+        zone = ZoneInfo(meeting.time_zone)
+        if scope == Scope.THIS or meeting.series_id is None:
+            starts_at = recurrence.to_utc(datetime.combine(starts_on, start_time), zone)
+            _check_capacity(meeting, capacity)
+            _apply(
+                meeting,
+                {
+                    "starts_at": starts_at,
+                    "ends_at": starts_at + timedelta(minutes=duration_minutes),
+                    "title": title,
+                    "capacity": capacity,
+                    "is_exception": meeting.series_id is not None,
+                    **place,
+                },
+                actor,
+            )
+            _promote_waiting(meeting)
+            return meeting
+        series = MeetingSeries.objects.select_for_update().get(pk=meeting.series_id)
+        anchor = meeting if scope == Scope.FOLLOWING else _first_future(series) or meeting
+        return _reschedule_series(
+            series=series,
+            anchor=anchor,
+            actor=actor,
+            starts_on=starts_on
+            if scope == Scope.FOLLOWING
+            else _local_date(anchor, meeting, starts_on),
+            start_time=start_time,
+            duration_minutes=duration_minutes,
+            title=title,
+            capacity=capacity,
+            place=place,
+            edited=meeting,
+        )
+
+
+def _local_date(anchor: Meeting, edited: Meeting, chosen: date) -> date:
+    """For whole-series edits: move the next meeting by as many days as the edited one."""
+    edited_day = edited.starts_at.astimezone(ZoneInfo(edited.time_zone)).date()
+    anchor_day = anchor.starts_at.astimezone(ZoneInfo(anchor.time_zone)).date()
+    return anchor_day + (chosen - edited_day)
+
+
+def _first_future(series: MeetingSeries) -> Meeting | None:
+    return (
+        Meeting.objects.filter(series=series, ends_at__gt=timezone.now())
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def _reschedule_series(
+    *,
+    series: MeetingSeries,
+    anchor: Meeting,
+    actor: User,
+    starts_on: date,
+    start_time: time,
+    duration_minutes: int,
+    title: str,
+    capacity: int | None,
+    place: dict,
+    edited: Meeting,
+) -> Meeting:
+    """Split the series at `anchor`: the old one ends before it, a new one takes over.
+
+    Future meetings of the old series are matched by local date to the new rule's
+    occurrences and moved (keeping their RSVPs); any left over are cancelled.
+    """
+    zone = ZoneInfo(series.time_zone)
+    anchor_start = anchor.original_start or anchor.starts_at
+    old_rule = series.rrule
+    has_earlier = Meeting.objects.filter(series=series, original_start__lt=anchor_start).exists()
+    shifted_rule = _rule_for_new_start(old_rule, series.starts_on, starts_on)
+    new_series = MeetingSeries.objects.create(
+        group_id=series.group_id,
+        title=title,
+        rrule=shifted_rule,
+        starts_on=starts_on,
+        start_time=start_time,
+        duration_minutes=duration_minutes,
+        time_zone=series.time_zone,
+        capacity=capacity,
+        split_from=series,
+        created_by=actor,
+        **place,
+    )
+    if has_earlier:
+        last_local = anchor_start.astimezone(zone).replace(tzinfo=None) - timedelta(seconds=1)
+        series.rrule = recurrence.rule_until(old_rule, last_local)
+    series.ended_at = timezone.now()
+    series.save(update_fields=["rrule", "ended_at", "updated_at"])
+
+    future = list(
+        Meeting.objects.select_for_update()
+        .filter(series=series, original_start__gte=anchor_start)
+        .order_by("starts_at")
+    )
+    horizon = max(timezone.now() + HORIZON, anchor_start + timedelta(days=1))
+    new_starts = _occurrences_between(new_series, None, horizon)
+    by_date = {start.astimezone(zone).date(): start for start in new_starts}
+    result = edited
+    for meeting in future:
+        local_day = (meeting.original_start or meeting.starts_at).astimezone(zone).date()
+        start = by_date.pop(local_day, None)
+        if start is None or meeting.is_cancelled:
+            _cancel(meeting, actor, _("The schedule changed."))
+            continue
+        _check_capacity(meeting, capacity)
+        meeting.series = new_series
+        meeting.original_start = start
+        meeting.is_exception = False
+        _apply(
+            meeting,
+            {
+                "starts_at": start,
+                "ends_at": start + timedelta(minutes=duration_minutes),
+                "title": title,
+                "capacity": capacity,
+                **place,
+            },
+            actor,
+        )
+        _promote_waiting(meeting)
+        if meeting.pk == edited.pk:
+            result = meeting
+    Meeting.objects.bulk_create(
+        [_meeting_from_series(new_series, start) for start in by_date.values()],
+        ignore_conflicts=True,
+    )
+    new_series.materialised_until = horizon
+    new_series.save(update_fields=["materialised_until", "updated_at"])
+    return result
+
+
+def _rule_for_new_start(rule: str, old_start: date, new_start: date) -> str:
+    """Carry the weekday (or day of month) of the new first date into the rule."""
+    parts = []
+    for part in rule.split(";"):
+        key, _sep, value = part.partition("=")
+        if key == "BYDAY":
+            position = value[:-2]
+            code = recurrence.WEEKDAY_CODES[new_start.weekday()]
+            if position:
+                position = str(recurrence.week_of_month(new_start))
+            part = f"BYDAY={position}{code}"
+        elif key == "BYMONTHDAY" and "," not in value and new_start.day != old_start.day:
+            part = f"BYMONTHDAY={new_start.day}"
+        elif key == "COUNT":
+            continue  # the count belonged to the old series; the new one runs on
+        parts.append(part)
+    return ";".join(parts)
+
+
+def meeting_cancel(*, meeting_id: int, actor: User, reason: str = "", scope: str = Scope.THIS):
+    """Cancel one meeting, or it and every later one of its series."""
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        if meeting.ends_at <= timezone.now():
+            raise MeetingError(_("Past meetings can't be cancelled."))
+        if scope == Scope.THIS or meeting.series_id is None:
+            if meeting.is_cancelled:
+                raise MeetingError(_("This meeting is already cancelled."))
+            _cancel(meeting, actor, reason)
+            return [meeting]
+        series = MeetingSeries.objects.select_for_update().get(pk=meeting.series_id)
+        anchor = meeting if scope == Scope.FOLLOWING else _first_future(series) or meeting
+        anchor_start = anchor.original_start or anchor.starts_at
+        zone = ZoneInfo(series.time_zone)
+        if Meeting.objects.filter(series=series, original_start__lt=anchor_start).exists():
+            series.rrule = recurrence.rule_until(
+                series.rrule,
+                anchor_start.astimezone(zone).replace(tzinfo=None) - timedelta(seconds=1),
+            )
+        series.ended_at = timezone.now()
+        series.save(update_fields=["rrule", "ended_at", "updated_at"])
+        cancelled = list(
+            Meeting.objects.select_for_update().filter(
+                series=series, original_start__gte=anchor_start, status=MeetingStatus.SCHEDULED
+            )
+        )
+        for each in cancelled:
+            _cancel(each, actor, reason)
+        return cancelled
+
+
+# ---------------------------------------------------------------- RSVPs
+
+
+def _check_capacity(meeting: Meeting, capacity: int | None) -> None:
+    if capacity is None:
+        return
+    confirmed = Rsvp.objects.filter(meeting=meeting, status=RsvpStatus.CONFIRMED).count()
+    if capacity < confirmed:
+        raise MeetingError(
+            _("%(count)s people are already confirmed; the places can't go below that.")
+            % {"count": confirmed}
+        )
+
+
+def _confirmed_count(meeting: Meeting) -> int:
+    return Rsvp.objects.filter(meeting=meeting, status=RsvpStatus.CONFIRMED).count()
+
+
+def _has_place(meeting: Meeting) -> bool:
+    return meeting.capacity is None or _confirmed_count(meeting) < meeting.capacity
+
+
+def _promote_waiting(meeting: Meeting) -> list[Rsvp]:
+    """Give free places to the waitlist, first come first served. Caller holds the lock."""
+    promoted = []
+    while _has_place(meeting):
+        waiting = (
+            Rsvp.objects.select_for_update()
+            .filter(meeting=meeting, status=RsvpStatus.WAITLISTED)
+            .order_by("waitlisted_at", "id")
+            .first()
+        )
+        if waiting is None:
+            break
+        waiting.status = RsvpStatus.CONFIRMED
+        waiting.waitlisted_at = None
+        waiting.save(update_fields=["status", "waitlisted_at", "updated_at"])
+        promoted.append(waiting)
+    return promoted
+
+
+def _is_member(meeting: Meeting, user: User) -> bool:
+    return meeting.group.memberships.filter(user=user, status=MembershipStatus.ACTIVE).exists()
+
+
+def meeting_rsvp(*, meeting_id: int, member: User, going: bool) -> Rsvp:
+    """Record a member's answer; when the meeting is full, 'going' joins the waitlist."""
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        if meeting.is_cancelled:
+            raise MeetingError(_("This meeting has been cancelled."))
+        if meeting.starts_at <= timezone.now():
+            raise MeetingError(_("This meeting has already started."))
+        if not _is_member(meeting, member):
+            raise MeetingError(_("Only members of the group can answer."))
+        rsvp = Rsvp.objects.filter(meeting=meeting, user=member).first()
+        now = timezone.now()
+        if going:
+            if rsvp is not None and rsvp.response == RsvpResponse.GOING:
+                return rsvp
+            status = RsvpStatus.CONFIRMED if _has_place(meeting) else RsvpStatus.WAITLISTED
+            rsvp = rsvp or Rsvp(meeting=meeting, user=member)
+            rsvp.response = RsvpResponse.GOING
+            rsvp.status = status
+            rsvp.waitlisted_at = now if status == RsvpStatus.WAITLISTED else None
+            rsvp.responded_at = now
+            rsvp.save()
+            return rsvp
+        was_confirmed = rsvp is not None and rsvp.status == RsvpStatus.CONFIRMED
+        rsvp = rsvp or Rsvp(meeting=meeting, user=member)
+        rsvp.response = RsvpResponse.NOT_GOING
+        rsvp.status = RsvpStatus.DECLINED
+        rsvp.waitlisted_at = None
+        rsvp.responded_at = now
+        rsvp.save()
+        if was_confirmed:
+            _promote_waiting(meeting)
+        return rsvp
+
+
+def meeting_capacity_set(*, meeting_id: int, capacity: int | None, actor: User) -> Meeting:
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        _check_capacity(meeting, capacity)
+        meeting.capacity = capacity
+        meeting.save(update_fields=["capacity", "updated_at"])
+        _promote_waiting(meeting)
+        return meeting
+
+
+# ---------------------------------------------------------------- attendance
+
+
+def attendance_editable(meeting: Meeting, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    if meeting.attendance_unlocked_until and meeting.attendance_unlocked_until > now:
+        return True
+    return (
+        meeting.starts_at - timedelta(hours=2)
+        <= now
+        <= (meeting.starts_at + ATTENDANCE_EDIT_WINDOW)
+    )
+
+
+def _check_attendance_open(meeting: Meeting) -> None:
+    if meeting.is_cancelled:
+        raise MeetingError(_("This meeting was cancelled."))
+    now = timezone.now()
+    if meeting.starts_at - timedelta(hours=2) > now:
+        raise MeetingError(_("Attendance opens two hours before the meeting."))
+    if not attendance_editable(meeting, now):
+        raise MeetingError(
+            _("Attendance is locked 14 days after the meeting. A coordinator can unlock it.")
+        )
+
+
+def attendance_mark(*, meeting_id: int, user_id: int, status: str, actor: User) -> Attendance:
+    if status not in AttendanceStatus.values:
+        raise MeetingError(_("Choose present, late, excused or absent."))
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        _check_attendance_open(meeting)
+        in_group = meeting.group.memberships.filter(user_id=user_id).exclude(
+            status__in=[MembershipStatus.PENDING, MembershipStatus.DECLINED]
+        )
+        if (
+            not in_group.exists()
+            and not Rsvp.objects.filter(meeting=meeting, user_id=user_id).exists()
+        ):
+            raise MeetingError(_("That person is not in this group."))
+        attendance = Attendance.objects.filter(meeting=meeting, user_id=user_id).first()
+        old = attendance.status if attendance else ""
+        if attendance is None:
+            attendance = Attendance(meeting=meeting, user_id=user_id)
+        attendance.status = status
+        attendance.marked_by = actor
+        attendance.marked_at = timezone.now()
+        attendance.save()
+        if old != status:
+            AttendanceChange.objects.create(
+                meeting=meeting,
+                user_id=user_id,
+                field="status",
+                old_value=old,
+                new_value=status,
+                changed_by=actor,
+            )
+        return attendance
+
+
+def attendance_details_set(*, meeting_id: int, guest_count: int, note: str, actor: User) -> Meeting:
+    if guest_count < 0 or guest_count > 1000:
+        raise MeetingError(_("Enter a number of guests between 0 and 1000."))
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        _check_attendance_open(meeting)
+        for field, value in (("guest_count", guest_count), ("facilitator_note", note[:1000])):
+            old = getattr(meeting, field)
+            if old != value:
+                AttendanceChange.objects.create(
+                    meeting=meeting,
+                    field=field,
+                    old_value=str(old),
+                    new_value=str(value),
+                    changed_by=actor,
+                )
+                setattr(meeting, field, value)
+        meeting.save(update_fields=["guest_count", "facilitator_note", "updated_at"])
+        return meeting
+
+
+def attendance_unlock(*, meeting_id: int, actor: User, days: int = 7) -> Meeting:
+    """Coordinators reopen a locked attendance sheet for a while."""
+    if not actor.is_coordinator:
+        raise MeetingError(_("Only coordinators can unlock attendance."))
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting_id)
+        meeting.attendance_unlocked_until = timezone.now() + timedelta(days=days)
+        meeting.save(update_fields=["attendance_unlocked_until", "updated_at"])
+        AttendanceChange.objects.create(
+            meeting=meeting, field="unlocked", new_value=f"{days} days", changed_by=actor
+        )
+        return meeting
+
+
+def attended(status: str) -> bool:
+    return status in ATTENDED
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+
+def calendar_token_regenerate(*, user: User) -> CalendarFeedToken:
+    """A new private calendar address; the old one stops working at once."""
+    token, _created = CalendarFeedToken.objects.update_or_create(
+        user=user, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()}
+    )
+    return token
+
+
+def calendar_token_for(*, user: User) -> CalendarFeedToken:
+    existing = CalendarFeedToken.objects.filter(user=user).first()
+    return existing or calendar_token_regenerate(user=user)
