@@ -6,8 +6,11 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("members.urls")),
+    path("", include("sessions.urls")),
     path("groups/", include("groups.urls")),
     path("admin/", admin.site.urls),
 ]

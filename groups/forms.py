@@ -18,6 +18,7 @@ class DirectoryFilterForm(forms.Form):
     """The directory's filters; invalid values are ignored rather than failing the page."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    upcoming = forms.BooleanField(label=_("Only groups with a meeting coming up"), required=False)
     topic = forms.ChoiceField(
         label=_("Condition or topic"), required=False, choices=_with_any(Topic.choices)
     )

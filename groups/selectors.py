@@ -14,6 +14,7 @@ from groups.models import (
     Visibility,
 )
 from members.models import User
+from sessions.selectors import next_meeting_start
 
 DIRECTORY_PAGE_SIZE = 20
 
@@ -21,6 +22,7 @@ DIRECTORY_PAGE_SIZE = 20
 @dataclass(frozen=True)
 class DirectoryFilters:
     q: str = ""
+    upcoming: bool = False
     topic: str = ""
     audience: str = ""
     format: str = ""
@@ -40,9 +42,13 @@ def _facilitators_prefetch() -> Prefetch:
 
 def directory_search(filters: DirectoryFilters) -> QuerySet[SupportGroup]:
     """Listed groups that are not closed, matching every filter given."""
-    groups = SupportGroup.objects.filter(visibility=Visibility.LISTED).exclude(
-        status=GroupStatus.CLOSED
+    groups = (
+        SupportGroup.objects.filter(visibility=Visibility.LISTED)
+        .exclude(status=GroupStatus.CLOSED)
+        .annotate(next_meeting_at=next_meeting_start())
     )
+    if filters.upcoming:
+        groups = groups.filter(next_meeting_at__isnull=False)
     if filters.q:
         groups = groups.filter(Q(name__icontains=filters.q) | Q(summary__icontains=filters.q))
     for field in ("topic", "audience", "format", "language"):
@@ -63,13 +69,14 @@ def group_by_slug(slug: str) -> SupportGroup | None:
     return (
         SupportGroup.objects.prefetch_related(_facilitators_prefetch())
         .annotate(
+            next_meeting_at=next_meeting_start(),
             seats_taken=Count(
                 "memberships",
                 filter=Q(
                     memberships__status=MembershipStatus.ACTIVE,
                     memberships__role__in=[Role.MEMBER, Role.PEER_MODERATOR],
                 ),
-            )
+            ),
         )
         .filter(slug=slug)
         .first()

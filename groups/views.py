@@ -26,6 +26,7 @@ from groups.forms import (
 from groups.models import JoinPolicy, MembershipStatus
 from members.selectors import user_has_mfa
 from members.services import audit_record
+from sessions import selectors as meeting_selectors
 
 
 def _group_or_404(slug: str):
@@ -93,15 +94,19 @@ def detail(request, slug):
     if _needs_conduct_acceptance(group, membership):
         return redirect("groups:conduct", slug=group.slug)
     is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
+    can_manage = selectors.can_manage(request.user, membership)
     context = {
         "group": group,
         "membership": membership,
         "is_member": is_member,
-        "can_manage": selectors.can_manage(request.user, membership),
+        "can_manage": can_manage,
         "waitlist_position": selectors.waitlist_position(membership) if membership else None,
         "is_full": group.capacity is not None and group.seats_taken >= group.capacity,
         "peers": selectors.roster_for(group).filter(status=MembershipStatus.ACTIVE)
         if is_member
+        else None,
+        "upcoming_meetings": meeting_selectors.upcoming_for_group(group)
+        if is_member or can_manage
         else None,
     }
     return render(request, "groups/detail.html", context)

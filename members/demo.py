@@ -91,7 +91,9 @@ def seed_people() -> dict[str, object]:
                 language="it" if italian else "en",
             )
         )
+    everyone = [member, facilitator, coordinator, second_facilitator, *others]
     return {
+        "by_id": {person.pk: person for person in everyone},
         "member": member,
         "facilitator": facilitator,
         "second_facilitator": second_facilitator,

@@ -11,7 +11,7 @@ def row_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"members", "support_groups", "groups", "account", "auth"}
+        if model._meta.app_label in {"members", "groups", "meetings", "account", "auth"}
     }
 
 

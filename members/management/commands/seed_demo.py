@@ -4,6 +4,7 @@ from django.db import transaction
 
 from groups.demo import seed_groups
 from members.demo import DEMO_PASSWORD, seed_people
+from sessions.demo import seed_meetings
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = seed_people()
             seed_groups(people)
+            seed_meetings(people)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         for role in ("member", "facilitator", "coordinator"):
             self.stdout.write(f"  {role:<12} {role}@example.org / {DEMO_PASSWORD}")

@@ -1,0 +1,326 @@
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from groups import selectors as group_selectors
+from groups.models import MembershipStatus
+from members.selectors import user_has_mfa
+from sessions import selectors, services
+from sessions.errors import MeetingError
+from sessions.forms import AttendanceDetailsForm, CancelForm, MeetingEditForm, ScheduleForm
+from sessions.models import AttendanceStatus
+
+
+def _meeting_or_404(pk: int):
+    meeting = selectors.meeting_by_id(pk)
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def _staff_gate(request, group):
+    """None if the viewer may manage the group, else the response to send instead."""
+    membership = group_selectors.membership_of(request.user, group)
+    if not group_selectors.can_manage(request.user, membership):
+        raise PermissionDenied
+    if not user_has_mfa(request.user):
+        messages.info(
+            request,
+            _(
+                "Meeting management shows other people's information. Set up two-factor "
+                "authentication first; it takes two minutes with an authenticator app."
+            ),
+        )
+        return redirect("mfa_activate_totp")
+    return None
+
+
+def meeting_staff_view(view_func):
+    @login_required
+    @wraps(view_func)
+    def wrapper(request, pk, *args, **kwargs):
+        meeting = _meeting_or_404(pk)
+        refusal = _staff_gate(request, meeting.group)
+        if refusal is not None:
+            return refusal
+        return view_func(request, meeting, *args, **kwargs)
+
+    return wrapper
+
+
+def _local_parts(meeting) -> dict:
+    zone = ZoneInfo(meeting.time_zone)
+    start = meeting.starts_at.astimezone(zone)
+    return {
+        "starts_on": start.date(),
+        "start_time": start.time().replace(second=0, microsecond=0),
+        "duration_minutes": int((meeting.ends_at - meeting.starts_at).total_seconds() // 60),
+    }
+
+
+@login_required
+def schedule(request, slug):
+    group = group_selectors.group_by_slug(slug)
+    if group is None:
+        raise Http404
+    refusal = _staff_gate(request, group)
+    if refusal is not None:
+        return refusal
+    form = ScheduleForm(
+        request.POST or None,
+        initial={"format": group.format, "capacity": group.capacity},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = services.series_create(group=group, plan=form.plan(), actor=request.user)
+        except MeetingError as error:
+            form.add_error(None, error.message)
+        else:
+            count = series.meetings.count()
+            messages.success(
+                request,
+                _("Scheduled: %(count)s meetings are on the calendar for the next six months.")
+                % {"count": count}
+                if count > 1
+                else _("The meeting is on the calendar."),
+            )
+            return redirect(group)
+    return render(request, "sessions/schedule.html", {"group": group, "form": form})
+
+
+def detail(request, pk):
+    meeting = _meeting_or_404(pk)
+    group = meeting.group
+    membership = group_selectors.membership_of(request.user, group)
+    is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
+    can_manage = group_selectors.can_manage(request.user, membership)
+    sees_private = is_member or can_manage
+    rsvp = selectors.rsvp_of(meeting, request.user) if is_member else None
+    context = {
+        "meeting": meeting,
+        "group": group,
+        "is_member": is_member,
+        "can_manage": can_manage,
+        "rsvp": rsvp,
+        "waitlist_position": selectors.waitlist_position(rsvp),
+        "show_address": selectors.address_visible(meeting, is_member=sees_private),
+        "show_video_link": selectors.video_link_visible(meeting, is_member=sees_private),
+        "facilitators": selectors.facilitators_of(group),
+        "attendees": selectors.rsvps_for(meeting) if can_manage else None,
+        "is_past": meeting.ends_at <= timezone.now(),
+        "group_time": meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone)),
+    }
+    return render(request, "sessions/detail.html", context)
+
+
+@require_POST
+@login_required
+def rsvp(request, pk):
+    meeting = _meeting_or_404(pk)
+    going = request.POST.get("going") == "yes"
+    error = None
+    try:
+        answer = services.meeting_rsvp(meeting_id=meeting.pk, member=request.user, going=going)
+    except MeetingError as exc:
+        error = exc.message
+        answer = selectors.rsvp_of(meeting, request.user)
+    if request.htmx:
+        meeting = _meeting_or_404(pk)
+        return render(
+            request,
+            "sessions/_rsvp.html",
+            {
+                "meeting": meeting,
+                "rsvp": answer,
+                "waitlist_position": selectors.waitlist_position(answer),
+                "error": error,
+                "next": request.POST.get("next", ""),
+            },
+        )
+    if error:
+        messages.error(request, error)
+    elif answer.status == "waitlisted":
+        messages.success(
+            request,
+            _("The meeting is full. You are number %(position)s on the waitlist.")
+            % {"position": selectors.waitlist_position(answer)},
+        )
+    elif going:
+        messages.success(request, _("Thanks, you're going. See you there!"))
+    else:
+        messages.success(request, _("Thanks for letting us know you can't come."))
+    next_url = request.POST.get("next")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect(meeting)
+
+
+@login_required
+def my_meetings(request):
+    return render(
+        request,
+        "sessions/my_meetings.html",
+        {"meetings": selectors.my_upcoming_meetings(request.user)},
+    )
+
+
+@meeting_staff_view
+def edit(request, meeting):
+    in_series = meeting.series_id is not None
+    initial = {
+        "title": meeting.title,
+        "capacity": meeting.capacity,
+        **_local_parts(meeting),
+        **{field: getattr(meeting, field) for field in services.PLACE_FIELDS},
+    }
+    form = MeetingEditForm(request.POST or None, initial=initial, in_series=in_series)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.meeting_update(
+                meeting_id=meeting.pk,
+                actor=request.user,
+                starts_on=data["starts_on"],
+                start_time=data["start_time"],
+                duration_minutes=data["duration_minutes"],
+                title=data["title"],
+                capacity=data["capacity"],
+                place=form.place(),
+                scope=data.get("scope", services.Scope.THIS),
+            )
+        except MeetingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Saved. Members who are coming will be told."))
+            return redirect(meeting)
+    return render(request, "sessions/edit.html", {"meeting": meeting, "form": form})
+
+
+@meeting_staff_view
+def cancel(request, meeting):
+    form = CancelForm(request.POST or None, in_series=meeting.series_id is not None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.meeting_cancel(
+                meeting_id=meeting.pk,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                scope=form.cleaned_data.get("scope", services.Scope.THIS),
+            )
+        except MeetingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(count)s meetings cancelled. Members will be told.") % {"count": len(cancelled)}
+                if len(cancelled) != 1
+                else _("The meeting is cancelled. Members will be told."),
+            )
+            return redirect(meeting.group)
+    return render(request, "sessions/cancel.html", {"meeting": meeting, "form": form})
+
+
+def _attendance_context(meeting, **extra):
+    sheet = selectors.attendance_sheet(meeting)
+    marked = sum(1 for row in sheet if row.attendance_status)
+    return {
+        "meeting": meeting,
+        "sheet": sheet,
+        "statuses": AttendanceStatus.choices,
+        "editable": services.attendance_editable(meeting) and not meeting.is_cancelled,
+        "marked_count": marked,
+        "details_form": AttendanceDetailsForm(
+            initial={
+                "guest_count": meeting.guest_count,
+                "facilitator_note": meeting.facilitator_note,
+            }
+        ),
+        **extra,
+    }
+
+
+@meeting_staff_view
+def attendance(request, meeting):
+    if request.method == "POST":
+        errors = []
+        changes = {
+            int(key.removeprefix("status-")): value
+            for key, value in request.POST.items()
+            if key.startswith("status-") and key.removeprefix("status-").isdigit()
+        }
+        for user_id, status in changes.items():
+            if request.POST.get(f"initial-{user_id}", None) == status:
+                continue  # unchanged since the page was drawn: don't overwrite others' taps
+            try:
+                services.attendance_mark(
+                    meeting_id=meeting.pk, user_id=user_id, status=status, actor=request.user
+                )
+            except MeetingError as error:
+                errors.append(error.message)
+        if request.htmx and len(changes) == 1:
+            user_id = next(iter(changes))
+            row = next(
+                (r for r in selectors.attendance_sheet(meeting) if r.user_id == user_id), None
+            )
+            if row is None:
+                raise Http404
+            return render(
+                request,
+                "sessions/_attendance_row.html",
+                {
+                    "meeting": meeting,
+                    "row": row,
+                    "statuses": AttendanceStatus.choices,
+                    "editable": True,
+                    "error": errors[0] if errors else None,
+                    "saved": not errors,
+                },
+            )
+        for message in dict.fromkeys(errors):
+            messages.error(request, message)
+        if not errors:
+            messages.success(request, _("Attendance saved."))
+        return redirect("meetings:attendance", pk=meeting.pk)
+    return render(request, "sessions/attendance.html", _attendance_context(meeting))
+
+
+@require_POST
+@meeting_staff_view
+def attendance_details(request, meeting):
+    form = AttendanceDetailsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.attendance_details_set(
+                meeting_id=meeting.pk,
+                guest_count=form.cleaned_data["guest_count"],
+                note=form.cleaned_data["facilitator_note"],
+                actor=request.user,
+            )
+        except MeetingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Guests and note saved."))
+    else:
+        messages.error(request, _("Enter a number of guests between 0 and 1000."))
+    return redirect("meetings:attendance", pk=meeting.pk)
+
+
+@require_POST
+@meeting_staff_view
+def attendance_unlock(request, meeting):
+    try:
+        services.attendance_unlock(meeting_id=meeting.pk, actor=request.user)
+    except MeetingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Attendance can be edited for the next 7 days."))
+    return redirect("meetings:attendance", pk=meeting.pk)
