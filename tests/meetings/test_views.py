@@ -299,9 +299,7 @@ def test_schedule_form_creates_a_monthly_second_tuesday_series(client, scene):
     starts = Meeting.objects.filter(title="Monthly").order_by("starts_at")
     assert starts.count() >= 5
     for meeting in starts:
-        local = timezone.localtime(
-            meeting.starts_at, timezone=__import__("zoneinfo").ZoneInfo("Europe/Rome")
-        )
+        local = meeting.starts_at.astimezone(ZoneInfo("Europe/Rome"))
         assert local.weekday() == 1 and 8 <= local.day <= 14 and local.hour == 19
 
 
