@@ -14,6 +14,10 @@ app.autodiscover_tasks(["config"])
 
 # The clock: one beat process enqueues these; any number of workers run them.
 app.conf.beat_schedule = {
+    "materialise-meeting-series": {
+        "task": "sessions.tasks.materialise_series_horizons",
+        "schedule": crontab(hour=2, minute=7),
+    },
     "clear-expired-sessions": {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
