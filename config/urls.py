@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("members.urls")),
     path("", include("sessions.urls")),
+    path("", include("sessions.feed_urls")),
     path("groups/", include("groups.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,7 @@
 from django import forms
+from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import ConsentKind, Language, User
@@ -8,7 +10,23 @@ from members.timezones import time_zone_choices
 
 
 class SignupProfileForm(forms.Form):
-    """Extra fields on allauth's signup form: what peers see and how we talk to you."""
+    """Extra fields on allauth's signup form: what peers see and how we talk to you.
+
+    allauth's SignupForm subclasses this form and adds its password fields last; it then
+    applies field_order, which puts the consents after the passwords, just before the button.
+    """
+
+    field_order = [
+        "email",
+        "display_name",
+        "time_zone",
+        "language",
+        "password1",
+        "password2",
+        "accept_terms",
+        "email_contact",
+        "research_use",
+    ]
 
     display_name = forms.CharField(
         label=_("Display name"),
@@ -45,6 +63,12 @@ class SignupProfileForm(forms.Form):
         current = (translation.get_language() or "en")[:2]
         if current in Language.values:
             self.fields["language"].initial = current
+        # Built per request: the link's address and words follow the active language.
+        self.fields["accept_terms"].help_text = format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("privacy"),
+            _("Read the terms of use and the privacy notice (opens in a new tab)"),
+        )
 
     def signup(self, request, user: User) -> None:
         user.display_name = self.cleaned_data["display_name"].strip()

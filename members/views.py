@@ -52,6 +52,7 @@ def switch_language(request):
         if request.user.is_authenticated:
             services.user_language_set(user=request.user, language=language)
         translation.activate(language)
+        messages.success(request, _("Language changed."))
         response.set_cookie(
             "django_language",
             language,

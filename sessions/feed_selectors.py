@@ -1,7 +1,7 @@
 """The reads behind the calendar and meeting-finder feeds, each a fixed number of queries."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -68,6 +68,7 @@ class GuideRow:
     title: str
     place: Place
     rule: str | None
+    starts_on: date | None
     start_time: time
     duration_minutes: int
     time_zone: str
@@ -109,6 +110,7 @@ def meeting_guide_rows(*, now: datetime | None = None) -> list[GuideRow]:
                 title=(meeting.title if one_off else series.title) or series.group.name,
                 place=meeting if one_off else series,
                 rule=None if one_off else series.rrule,
+                starts_on=series.starts_on,
                 start_time=series.start_time,
                 duration_minutes=series.duration_minutes,
                 time_zone=series.time_zone,
@@ -126,6 +128,7 @@ def meeting_guide_rows(*, now: datetime | None = None) -> list[GuideRow]:
                 title=meeting.display_title,
                 place=meeting,
                 rule=None,
+                starts_on=None,
                 start_time=meeting.starts_at.time(),
                 duration_minutes=int((meeting.ends_at - meeting.starts_at).total_seconds() // 60),
                 time_zone=meeting.time_zone,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from groups.models import MembershipStatus, SupportGroup
 from members.models import User
@@ -291,14 +292,20 @@ def _reschedule_series(
 ) -> Meeting:
     """Split the series at `anchor`: the old one ends before it, a new one takes over.
 
-    Future meetings of the old series are matched by local date to the new rule's
-    occurrences and moved (keeping their RSVPs); any left over are cancelled.
+    The old series' meetings from the anchor on are paired, in order, with the new
+    rule's occurrences (the n-th becomes the n-th, so a move to another weekday keeps
+    them) and moved, keeping their RSVPs; any left over are cancelled.
     """
     zone = ZoneInfo(series.time_zone)
     anchor_start = anchor.original_start or anchor.starts_at
     old_rule = series.rrule
     has_earlier = Meeting.objects.filter(series=series, original_start__lt=anchor_start).exists()
-    shifted_rule = _rule_for_new_start(old_rule, series.starts_on, starts_on)
+    shifted_rule = _rule_for_new_start(old_rule, anchor_start.astimezone(zone).date(), starts_on)
+    count = recurrence.describe(old_rule, series.starts_on)["count"]
+    if count is not None:
+        # "After N meetings" (or a one-off): the new part holds what is left of N.
+        earlier = Meeting.objects.filter(series=series, original_start__lt=anchor_start).count()
+        shifted_rule += f";COUNT={max(count - earlier, 1)}"
     new_series = MeetingSeries.objects.create(
         group_id=series.group_id,
         title=title,
@@ -321,15 +328,14 @@ def _reschedule_series(
     future = list(
         Meeting.objects.select_for_update()
         .filter(series=series, original_start__gte=anchor_start)
-        .order_by("starts_at")
+        .order_by("original_start")
     )
     horizon = max(timezone.now() + HORIZON, anchor_start + timedelta(days=1))
-    new_starts = _occurrences_between(new_series, None, horizon)
-    by_date = {start.astimezone(zone).date(): start for start in new_starts}
+    # Look a year past the horizon, so that a meeting near it still finds its new date.
+    new_starts = iter(_occurrences_between(new_series, None, horizon + timedelta(days=366)))
     result = edited
     for meeting in future:
-        local_day = (meeting.original_start or meeting.starts_at).astimezone(zone).date()
-        start = by_date.pop(local_day, None)
+        start = next(new_starts, None)
         if start is None or meeting.is_cancelled:
             _cancel(meeting, actor, _("The schedule changed."))
             continue
@@ -352,7 +358,7 @@ def _reschedule_series(
         if meeting.pk == edited.pk:
             result = meeting
     Meeting.objects.bulk_create(
-        [_meeting_from_series(new_series, start) for start in by_date.values()],
+        [_meeting_from_series(new_series, start) for start in new_starts if start < horizon],
         ignore_conflicts=True,
     )
     new_series.materialised_until = horizon
@@ -361,20 +367,28 @@ def _reschedule_series(
 
 
 def _rule_for_new_start(rule: str, old_start: date, new_start: date) -> str:
-    """Carry the weekday (or day of month) of the new first date into the rule."""
+    """Carry the weekday (or day of month) of the new first date into the rule.
+
+    `old_start` is the anchor's own date: if the new first date is that date, the pattern
+    stays as it was (a "last Thursday" stays the last, a "31st" the last day of shorter
+    months). COUNT is left out; the caller sets what is left of it.
+    """
+    moved = new_start != old_start
     parts = []
     for part in rule.split(";"):
         key, _sep, value = part.partition("=")
-        if key == "BYDAY":
+        if key == "COUNT" or (moved and key == "BYSETPOS"):
+            continue
+        if moved and key == "BYDAY":
             position = value[:-2]
             code = recurrence.WEEKDAY_CODES[new_start.weekday()]
             if position:
-                position = str(recurrence.week_of_month(new_start))
+                last = position == "-1" and recurrence.is_last_weekday_of_month(new_start)
+                position = "-1" if last else str(recurrence.week_of_month(new_start))
             part = f"BYDAY={position}{code}"
-        elif key == "BYMONTHDAY" and "," not in value and new_start.day != old_start.day:
-            part = f"BYMONTHDAY={new_start.day}"
-        elif key == "COUNT":
-            continue  # the count belonged to the old series; the new one runs on
+        elif moved and key == "BYMONTHDAY":
+            parts.extend(recurrence.month_day_parts(new_start.day))
+            continue
         parts.append(part)
     return ";".join(parts)
 
@@ -420,7 +434,11 @@ def _check_capacity(meeting: Meeting, capacity: int | None) -> None:
     confirmed = Rsvp.objects.filter(meeting=meeting, status=RsvpStatus.CONFIRMED).count()
     if capacity < confirmed:
         raise MeetingError(
-            _("%(count)s people are already confirmed; the places can't go below that.")
+            ngettext(
+                "%(count)s person is already confirmed; the places can't go below that.",
+                "%(count)s people are already confirmed; the places can't go below that.",
+                confirmed,
+            )
             % {"count": confirmed}
         )
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("meetings/", views.my_meetings, name="mine"),
     path("meetings/<int:pk>/", views.detail, name="detail"),
     path("meetings/<int:pk>/rsvp/", views.rsvp, name="rsvp"),
+    path("meetings/<int:pk>/calendar.ics", views.meeting_ics, name="ics"),
     path("meetings/<int:pk>/edit/", views.edit, name="edit"),
     path("meetings/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("meetings/<int:pk>/attendance/", views.attendance, name="attendance"),

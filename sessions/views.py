@@ -4,17 +4,18 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from groups import selectors as group_selectors
 from groups.models import MembershipStatus
 from members.selectors import user_has_mfa
-from sessions import selectors, services
+from sessions import feeds, selectors, services
 from sessions.errors import MeetingError
 from sessions.forms import AttendanceDetailsForm, CancelForm, MeetingEditForm, ScheduleForm
 from sessions.models import AttendanceStatus
@@ -88,10 +89,12 @@ def schedule(request, slug):
             count = series.meetings.count()
             messages.success(
                 request,
-                _("Scheduled: %(count)s meetings are on the calendar for the next six months.")
-                % {"count": count}
-                if count > 1
-                else _("The meeting is on the calendar."),
+                ngettext(
+                    "Scheduled: %(count)s meeting is on the calendar.",
+                    "Scheduled: %(count)s meetings are on the calendar for the next six months.",
+                    count,
+                )
+                % {"count": count},
             )
             return redirect(group)
     return render(request, "sessions/schedule.html", {"group": group, "form": form})
@@ -221,9 +224,12 @@ def cancel(request, meeting):
         else:
             messages.success(
                 request,
-                _("%(count)s meetings cancelled. Members will be told.") % {"count": len(cancelled)}
-                if len(cancelled) != 1
-                else _("The meeting is cancelled. Members will be told."),
+                ngettext(
+                    "%(count)s meeting cancelled. Members will be told.",
+                    "%(count)s meetings cancelled. Members will be told.",
+                    len(cancelled),
+                )
+                % {"count": len(cancelled)},
             )
             return redirect(meeting.group)
     return render(request, "sessions/cancel.html", {"meeting": meeting, "form": form})
@@ -324,3 +330,22 @@ def attendance_unlock(request, meeting):
     else:
         messages.success(request, _("Attendance can be edited for the next 7 days."))
     return redirect("meetings:attendance", pk=meeting.pk)
+
+
+def meeting_ics(request, pk):
+    """One meeting as an .ics file, for 'add to calendar' (members get the address)."""
+    meeting = _meeting_or_404(pk)
+    membership = group_selectors.membership_of(request.user, meeting.group)
+    for_members = (
+        membership is not None and membership.status == MembershipStatus.ACTIVE
+    ) or group_selectors.can_manage(request.user, membership)
+    body = feeds.calendar_ics(
+        [meeting],
+        name=meeting.display_title,
+        calendar_key=f"meeting/{meeting.uid}",
+        base_url=f"{request.scheme}://{request.get_host()}",
+        for_members=for_members,
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
+    return response

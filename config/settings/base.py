@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_htmx",
     "csp",
     "allauth",
@@ -78,6 +79,9 @@ TEMPLATES = [
         },
     }
 ]
+
+# Forms render through the templates above, so templates/django/forms/ lays out every form.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 VAR_DIR.mkdir(exist_ok=True)  # the embedded database, broker folders and beat schedule
 DATABASES = {
@@ -174,6 +178,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Peer Support <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Shown on the privacy notice (/privacy/) as the address for questions about personal data.
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="")
 
 # Content-Security-Policy: no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {

@@ -47,11 +47,7 @@ class PageAudit:
 
     def _response(self, response) -> None:
         request = response.request
-        if (
-            response.status >= 400
-            and request.resource_type != "document"
-            and not request.url.endswith("/favicon.ico")
-        ):
+        if response.status >= 400 and request.resource_type != "document":
             self.errors.append(f"{request.resource_type} {request.url} answered {response.status}")
 
     def unaudited(self) -> list[str]:

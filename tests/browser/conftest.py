@@ -6,6 +6,9 @@ Fixtures
     page      a fresh tab (own cookies) on the live server; relative URLs work in goto()
     sign_in   sign_in(user): the tab's next request is made as `user`, without the login
               form (test_newcomer_journey covers the form itself)
+    another_page
+              a second person's tab at the same screen size, in its own browser context
+              (own cookies), checked like `page`
 
 Call `assert_accessible(page)` (tests/browser/accessibility.py) on every page the test
 reaches: a test fails if a document it loaded was never checked, or if the page logged a
@@ -59,8 +62,7 @@ def viewport(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def page(browser, live_server, viewport):
+def _tab(browser, live_server, viewport):
     context = browser.new_context(
         base_url=live_server.url,
         viewport=VIEWPORTS[viewport],
@@ -75,6 +77,16 @@ def page(browser, live_server, viewport):
     yield page
     accessibility.untrack(page)
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, viewport):
+    yield from _tab(browser, live_server, viewport)
+
+
+@pytest.fixture
+def another_page(browser, live_server, viewport):
+    yield from _tab(browser, live_server, viewport)
 
 
 @pytest.fixture
@@ -94,11 +106,15 @@ def sign_in(page, live_server):
 def pytest_runtest_call(item):
     """Fail a passing browser test that skipped an axe check or logged a page error."""
     result = yield
-    page = item.funcargs.get("page")
-    audit = accessibility.audit_of(page) if page is not None else None
-    if audit is not None:
-        problems = [f"page not checked with assert_accessible: {url}" for url in audit.unaudited()]
-        problems += audit.errors
-        if problems:
-            raise AssertionError("\n".join(problems))
+    problems = []
+    for name in ("page", "another_page"):
+        page = item.funcargs.get(name)
+        audit = accessibility.audit_of(page) if page is not None else None
+        if audit is not None:
+            problems += [
+                f"page not checked with assert_accessible: {url}" for url in audit.unaudited()
+            ]
+            problems += audit.errors
+    if problems:
+        raise AssertionError("\n".join(problems))
     return result

@@ -158,6 +158,7 @@ def test_coordinator_creates_a_group_and_assigns_its_facilitator(client, cast):
             "capacity": "",
             "status": "active",
             "contact_email": "",
+            "video_link_policy": "around-meeting",
             "facilitator_email": new_facilitator.email.upper(),
             "code_of_conduct": "Be kind.",
         },

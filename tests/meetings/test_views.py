@@ -324,3 +324,19 @@ def test_schedule_form_explains_bad_input_and_writes_nothing(client, scene):
     assert "before the first meeting" in response.text
     assert "Give the venue or the address" in response.text
     assert not Meeting.objects.filter(group=scene["group"]).exclude(pk=scene["meeting"].pk).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_add_to_calendar_file_carries_the_address_only_for_members(client, scene, role):
+    import icalendar
+
+    login(client, scene, role)
+    response = client.get(reverse("meetings:ics", args=[scene["meeting"].pk]))
+    assert response.status_code == 200
+    calendar = icalendar.Calendar.from_ical(response.content)
+    events = calendar.walk("VEVENT")
+    assert len(events) == 1
+    assert str(events[0]["UID"]).startswith(str(scene["meeting"].uid))
+    text = response.content.decode()
+    assert VIDEO_URL not in text
+    assert (ADDRESS in text) == (role in SEES_PRIVATE)
