@@ -6,6 +6,9 @@ run:  ## set up and run the app with demo data (web, worker, beat)
 test:  ## set up and run every check and the whole test suite
 	./scripts/test
 
+bench:  ## seed a large programme in its own database and load-test four pages with wrk
+	./scripts/bench/run
+
 format:  ## rewrite code in the project's style
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 

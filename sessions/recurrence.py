@@ -47,18 +47,11 @@ def rrule_text(schedule: Schedule) -> str:
         position = schedule.week_of_month or week_of_month(schedule.starts_on)
         parts = ["FREQ=MONTHLY", f"INTERVAL={schedule.interval}", f"BYDAY={position}{weekday}"]
     elif schedule.frequency == Frequency.MONTHLY_DATE:
-        day = schedule.starts_on.day
-        if day > 28:
-            # "Every 31st": in shorter months, the last day of the month.
-            days = ",".join(str(d) for d in range(28, day + 1))
-            parts = [
-                "FREQ=MONTHLY",
-                f"INTERVAL={schedule.interval}",
-                f"BYMONTHDAY={days}",
-                "BYSETPOS=-1",
-            ]
-        else:
-            parts = ["FREQ=MONTHLY", f"INTERVAL={schedule.interval}", f"BYMONTHDAY={day}"]
+        parts = [
+            "FREQ=MONTHLY",
+            f"INTERVAL={schedule.interval}",
+            *month_day_parts(schedule.starts_on.day),
+        ]
     else:
         raise ValueError(f"Unknown frequency {schedule.frequency!r}")
     if schedule.frequency != Frequency.ONCE:
@@ -67,6 +60,15 @@ def rrule_text(schedule: Schedule) -> str:
         elif schedule.count is not None:
             parts.append(f"COUNT={schedule.count}")
     return ";".join(parts)
+
+
+def month_day_parts(day: int) -> list[str]:
+    """The RRULE parts for "monthly on this day of the month"."""
+    if day > 28:
+        # "Every 31st": in shorter months, the last day of the month.
+        days = ",".join(str(d) for d in range(28, day + 1))
+        return [f"BYMONTHDAY={days}", "BYSETPOS=-1"]
+    return [f"BYMONTHDAY={day}"]
 
 
 def week_of_month(day: date) -> int:
