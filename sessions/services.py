@@ -106,6 +106,7 @@ def series_create(*, group: SupportGroup, plan: MeetingPlan, actor: User) -> Mee
             raise MeetingError(
                 _("These settings give no meeting in the next six months. Check the dates.")
             )
+        series.refresh_from_db()
         return series
 
 
@@ -145,13 +146,14 @@ def series_materialise(*, series_id: int, now: datetime | None = None) -> int:
         if series.materialised_until and series.materialised_until >= horizon:
             return 0
         starts = _occurrences_between(series, series.materialised_until, horizon)
-        created = Meeting.objects.bulk_create(
+        existing = Meeting.objects.filter(series=series).count()
+        Meeting.objects.bulk_create(
             [_meeting_from_series(series, start) for start in starts],
             ignore_conflicts=True,
         )
         series.materialised_until = horizon
         series.save(update_fields=["materialised_until", "updated_at"])
-        return len(created)
+        return Meeting.objects.filter(series=series).count() - existing
 
 
 def series_due_for_materialising(now: datetime | None = None) -> list[int]:
@@ -227,6 +229,8 @@ def meeting_update(
         if meeting.is_cancelled:
             raise MeetingError(_("This meeting is cancelled."))
         zone = ZoneInfo(meeting.time_zone)
+        if recurrence.to_utc(datetime.combine(starts_on, start_time), zone) <= timezone.now():
+            raise MeetingError(_("A meeting can't be moved into the past."))
         if scope == Scope.THIS or meeting.series_id is None:
             starts_at = recurrence.to_utc(datetime.combine(starts_on, start_time), zone)
             _check_capacity(meeting, capacity)

@@ -21,7 +21,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "peersupport-test",
+        # Per run, so that the tests' cache clearing never touches another run's keys.
+        "KEY_PREFIX": f"peersupport-test-{os.getpid()}",
     }
 }
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/13")

@@ -733,3 +733,34 @@ def test_setting_places_below_those_confirmed_is_refused(group, weekly, facilita
     assert everything() == before
     services.meeting_capacity_set(meeting_id=meeting.pk, capacity=3, actor=facilitator)
     assert Meeting.objects.get(pk=meeting.pk).capacity == 3
+
+
+@pytest.mark.django_db
+def test_a_future_meeting_cannot_be_moved_into_the_past():
+    from sessions.models import Meeting as MeetingModel
+    from tests.factories import SupportGroupFactory
+
+    group = SupportGroupFactory()
+    start = timezone.now() + timedelta(days=2)
+    meeting = MeetingModel.objects.create(
+        group=group,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        time_zone=group.time_zone,
+        format="online",
+        video_url="https://video.example.org/x",
+    )
+    yesterday = timezone.localdate() - timedelta(days=1)
+    with pytest.raises(MeetingError, match="into the past"):
+        services.meeting_update(
+            meeting_id=meeting.pk,
+            actor=None,
+            starts_on=yesterday,
+            start_time=time(19, 0),
+            duration_minutes=60,
+            title="",
+            capacity=None,
+            place={},
+        )
+    meeting.refresh_from_db()
+    assert meeting.starts_at == start
