@@ -14,6 +14,10 @@ app.autodiscover_tasks(["config"])
 
 # The clock: one beat process enqueues these; any number of workers run them.
 app.conf.beat_schedule = {
+    "notifications-tick": {
+        "task": "members.tasks.notifications_tick",
+        "schedule": 60.0,
+    },
     "materialise-meeting-series": {
         "task": "sessions.tasks.materialise_series_horizons",
         "schedule": crontab(hour=2, minute=7),

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from members import views as members_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("unsubscribe/<str:token>/", members_views.unsubscribe, name="unsubscribe"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("members.urls")),
     path("", include("sessions.urls")),

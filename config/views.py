@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 from config.health import broker_status, database_status
 from members.consent import CURRENT_VERSIONS
 from members.models import ConsentKind
+from members.notifications import oldest_due_unsent_age
 
 
 @require_GET
@@ -21,8 +22,14 @@ def home(request):
 def healthz(request):
     checks = {"database": database_status(), "broker": broker_status()}
     healthy = all(value == "ok" for value in checks.values())
+    outbox_lag = oldest_due_unsent_age() if checks["database"] == "ok" else None
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+        {
+            "status": "ok" if healthy else "unavailable",
+            **checks,
+            "oldest_due_unsent_seconds": None if outbox_lag is None else round(outbox_lag),
+        },
+        status=200 if healthy else 503,
     )
 
 

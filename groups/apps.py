@@ -8,9 +8,10 @@ class GroupsConfig(AppConfig):
     verbose_name = _("Support groups")
 
     def ready(self) -> None:
-        from groups import selectors, services
+        from groups import notifications, selectors, services
         from members import personal_data
 
+        notifications.register()
         personal_data.register(
             "group_memberships",
             export=selectors.personal_data_for,

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from groups import notifications as group_notifications
 from groups import tasks
 from groups.errors import InvitationError, MembershipError
 from groups.models import (
@@ -164,7 +165,15 @@ def membership_request(
         membership.accepted_conduct = conduct
         membership.accepted_conduct_at = now if conduct else None
         membership.save()
-        transaction.on_commit(lambda: tasks.notify_join_requested.delay(membership.pk))
+        group_notifications.notify_join_requested(
+            membership,
+            [
+                staff.user
+                for staff in Membership.objects.select_related("user").filter(
+                    group=group, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES
+                )
+            ],
+        )
         return membership
 
 
@@ -189,7 +198,7 @@ def membership_approve(*, group_id: int, membership_id: int, actor: User) -> Mem
             conduct=membership.accepted_conduct,
             contact_shared=membership.contact_shared,
         )
-        transaction.on_commit(lambda: tasks.notify_request_decided.delay(membership.pk))
+        group_notifications.notify_request_decided(membership)
         return membership
 
 
@@ -207,7 +216,7 @@ def membership_decline(
         membership.decision_reason = reason
         membership.ended_at = timezone.now()
         membership.save(update_fields=["status", "decision_reason", "ended_at", "updated_at"])
-        transaction.on_commit(lambda: tasks.notify_request_decided.delay(membership.pk))
+        group_notifications.notify_request_decided(membership)
         return membership
 
 
@@ -229,9 +238,7 @@ def _promote_from_waitlist(group: SupportGroup) -> list[Membership]:
         waiting.save(update_fields=["status", "joined_at", "waitlisted_at", "updated_at"])
         promoted.append(waiting)
     for membership in promoted:
-        transaction.on_commit(
-            lambda pk=membership.pk: tasks.notify_promoted_from_waitlist.delay(pk)
-        )
+        group_notifications.notify_group_promotion(membership)
     return promoted
 
 

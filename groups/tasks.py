@@ -30,54 +30,6 @@ def _facilitators(group_id: int):
 
 
 @shared_task
-def notify_join_requested(membership_id: int) -> None:
-    membership = Membership.objects.select_related("group").filter(pk=membership_id).first()
-    if membership is None or membership.status != MembershipStatus.PENDING:
-        return
-    manage_url = _site_url(reverse("groups:manage", kwargs={"slug": membership.group.slug}))
-    for staff in _facilitators(membership.group_id):
-        _send(
-            to=[staff.user.email],
-            language=staff.user.language,
-            template="groups/email/join_requested.txt",
-            context={"group": membership.group, "manage_url": manage_url},
-        )
-
-
-@shared_task
-def notify_request_decided(membership_id: int) -> None:
-    membership = Membership.objects.select_related("group", "user").filter(pk=membership_id).first()
-    if membership is None or not membership.user.is_active:
-        return
-    _send(
-        to=[membership.user.email],
-        language=membership.user.language,
-        template="groups/email/request_decided.txt",
-        context={
-            "membership": membership,
-            "group": membership.group,
-            "group_url": _site_url(membership.group.get_absolute_url()),
-        },
-    )
-
-
-@shared_task
-def notify_promoted_from_waitlist(membership_id: int) -> None:
-    membership = Membership.objects.select_related("group", "user").filter(pk=membership_id).first()
-    if membership is None or membership.status != MembershipStatus.ACTIVE:
-        return
-    _send(
-        to=[membership.user.email],
-        language=membership.user.language,
-        template="groups/email/promoted.txt",
-        context={
-            "group": membership.group,
-            "group_url": _site_url(membership.group.get_absolute_url()),
-        },
-    )
-
-
-@shared_task
 def send_invitation(invitation_id: int, token: str) -> None:
     from groups.models import Invitation
 

@@ -4,7 +4,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from members.models import ConsentKind, Language, User
+from members.models import ConsentKind, Language, NotificationPreferences, User
 from members.services import consents_update
 from members.timezones import time_zone_choices
 
@@ -123,3 +123,25 @@ class AccountDeleteForm(forms.Form):
         label=_("I understand that my account and my personal data will be erased for good"),
         required=True,
     )
+
+
+class NotificationPreferencesForm(forms.ModelForm):
+    reminder_day_before_hour = forms.TypedChoiceField(
+        label=_("At what time the day before"),
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(6, 23)],
+    )
+
+    class Meta:
+        model = NotificationPreferences
+        fields = [
+            "reminder_day_before",
+            "reminder_day_before_hour",
+            "reminder_hour_before",
+            "attach_calendar",
+            "meeting_changed",
+            "waitlist_promoted",
+            "request_decided",
+            "join_request",
+            "facilitator_digest",
+        ]

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -155,3 +156,107 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.subject_id}"
+
+
+class NotificationKind(models.TextChoices):
+    MEETING_REMINDER = "meeting-reminder", _("Meeting reminders")
+    MEETING_CHANGED = "meeting-changed", _("A meeting I'm going to changes or is cancelled")
+    WAITLIST_PROMOTED = "waitlist-promoted", _("A place frees up for me")
+    REQUEST_DECIDED = "request-decided", _("My request to join a group is answered")
+    JOIN_REQUEST = "join-request", _("Someone asks to join a group I facilitate")
+    FACILITATOR_DIGEST = (
+        "facilitator-digest",
+        _("Daily summary of tomorrow's meetings I facilitate"),
+    )
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """One message to send: the outbox row is the source of truth, not the broker.
+
+    The unique key (recipient, kind, subject, slot) lets any scan run again and again
+    while creating each message once.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    subject_key = models.CharField(max_length=64)
+    slot = models.CharField(max_length=64)
+    due_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=16, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    skip_reason = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a send task was last queued for it."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_key", "slot"],
+                name="notification_once_per_slot",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="notification_due_idx"),
+            models.Index(fields=["created_at", "kind", "state"], name="notification_ops_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_key} {self.slot} to {self.recipient_id}: {self.state}"
+
+
+class NotificationPreferences(models.Model):
+    """What a person wants to hear about, and when their reminders come."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    reminder_day_before = models.BooleanField(_("The day before"), default=True)
+    reminder_day_before_hour = models.PositiveSmallIntegerField(
+        _("At what time the day before"),
+        default=18,
+        validators=[MaxValueValidator(23)],
+    )
+    reminder_hour_before = models.BooleanField(_("One hour before"), default=False)
+    attach_calendar = models.BooleanField(
+        _("Attach a calendar invitation to the first reminder"), default=True
+    )
+    meeting_changed = models.BooleanField(_("When a meeting changes or is cancelled"), default=True)
+    waitlist_promoted = models.BooleanField(_("When a place frees up for me"), default=True)
+    request_decided = models.BooleanField(_("When my request to join is answered"), default=True)
+    join_request = models.BooleanField(
+        _("When someone asks to join a group I facilitate"), default=True
+    )
+    facilitator_digest = models.BooleanField(
+        _("A daily summary of tomorrow's meetings I facilitate"), default=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user_id}"
+
+    def wants(self, kind: str) -> bool:
+        field = {
+            NotificationKind.MEETING_REMINDER: None,
+            NotificationKind.MEETING_CHANGED: "meeting_changed",
+            NotificationKind.WAITLIST_PROMOTED: "waitlist_promoted",
+            NotificationKind.REQUEST_DECIDED: "request_decided",
+            NotificationKind.JOIN_REQUEST: "join_request",
+            NotificationKind.FACILITATOR_DIGEST: "facilitator_digest",
+        }[kind]
+        if field is None:
+            return self.reminder_day_before or self.reminder_hour_before
+        return getattr(self, field)

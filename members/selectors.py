@@ -1,8 +1,19 @@
+from datetime import timedelta
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
+from django.db.models import Count
+from django.utils import timezone
 
 from members import personal_data
-from members.models import AuditEvent, ConsentRecord, User
+from members.models import (
+    AuditEvent,
+    ConsentRecord,
+    Notification,
+    NotificationKind,
+    NotificationState,
+    User,
+)
 
 
 def user_has_mfa(user: User) -> bool:
@@ -66,3 +77,34 @@ def personal_data_export(*, user: User) -> dict:
     for section in personal_data.sections():
         data[section.name] = section.export(user)
     return data
+
+
+def outbox_overview(*, days: int = 7) -> dict:
+    """Counts by kind and state over the last days, and the failed messages to retry."""
+    since = timezone.now() - timedelta(days=days)
+    counts = (
+        Notification.objects.filter(created_at__gte=since)
+        .values("kind", "state")
+        .annotate(total=Count("id"))
+        .order_by("kind", "state")
+    )
+    table: dict[str, dict[str, int]] = {}
+    for row in counts:
+        table.setdefault(row["kind"], {})[row["state"]] = row["total"]
+    labels = dict(NotificationKind.choices)
+    return {
+        "days": days,
+        "states": NotificationState.choices,
+        "rows": [
+            {
+                "kind": labels.get(kind, kind),
+                "counts": [by_state.get(s, 0) for s, _l in NotificationState.choices],
+            }
+            for kind, by_state in sorted(table.items())
+        ],
+        "failed": list(
+            Notification.objects.filter(state=NotificationState.FAILED)
+            .select_related("recipient")
+            .order_by("-due_at")[:100]
+        ),
+    }

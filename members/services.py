@@ -10,7 +10,14 @@ from django.utils.translation import gettext
 
 from members import personal_data, selectors, tasks
 from members.consent import CURRENT_VERSIONS
-from members.models import AuditEvent, ConsentRecord, Language, User
+from members.models import (
+    AuditEvent,
+    ConsentRecord,
+    Language,
+    NotificationKind,
+    NotificationPreferences,
+    User,
+)
 from members.timezones import is_valid_time_zone
 
 COORDINATORS_GROUP_NAME = "Coordinators"
@@ -119,3 +126,22 @@ def account_erase(*, user: User) -> None:
     # The sessions are already unusable (the password hash they carry has changed and
     # the account is inactive); a worker then deletes them so no copy of the email stays.
     transaction.on_commit(lambda: tasks.sessions_purge_for_user.delay(user.pk))
+
+
+UNSUBSCRIBE_FIELDS = {
+    NotificationKind.MEETING_REMINDER: ["reminder_day_before", "reminder_hour_before"],
+    NotificationKind.MEETING_CHANGED: ["meeting_changed"],
+    NotificationKind.WAITLIST_PROMOTED: ["waitlist_promoted"],
+    NotificationKind.REQUEST_DECIDED: ["request_decided"],
+    NotificationKind.JOIN_REQUEST: ["join_request"],
+    NotificationKind.FACILITATOR_DIGEST: ["facilitator_digest"],
+}
+
+
+def notifications_unsubscribe(*, user: User, kind: str) -> NotificationPreferences:
+    """Switch off one kind of email for one person (the unsubscribe link's action)."""
+    prefs, _created = NotificationPreferences.objects.get_or_create(user=user)
+    for field in UNSUBSCRIBE_FIELDS[kind]:
+        setattr(prefs, field, False)
+    prefs.save()
+    return prefs

@@ -25,3 +25,20 @@ def sessions_purge_for_user(user_id: int) -> int:
             store_class(session_key=session.session_key).delete()
             deleted += 1
     return deleted
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_notification(notification_id: int) -> str:
+    from members import notifications
+
+    return notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task
+def notifications_tick() -> dict:
+    """Every minute (beat): create the rows now due, then queue what is due to send."""
+    from members import notifications
+
+    created = notifications.scan_all()
+    created["queued"] = notifications.dispatch_due()
+    return created

@@ -10,4 +10,6 @@ urlpatterns = [
     path("export/", views.export, name="export"),
     path("delete/", views.delete, name="delete"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("notifications/", views.notification_preferences, name="notifications"),
+    path("outbox/", views.outbox, name="outbox"),
 ]

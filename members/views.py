@@ -12,11 +12,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from members import selectors, services
-from members.forms import AccountDeleteForm, ConsentForm, LanguageForm, ProfileForm
-from members.models import ConsentKind
+from members import notifications, selectors, services
+from members.forms import (
+    AccountDeleteForm,
+    ConsentForm,
+    LanguageForm,
+    NotificationPreferencesForm,
+    ProfileForm,
+)
+from members.models import ConsentKind, NotificationKind, NotificationPreferences, User
 from members.selectors import user_has_mfa
 
 
@@ -126,3 +133,55 @@ def audit_log(request):
         return redirect("mfa_activate_totp")
     page = Paginator(selectors.audit_events(), 50).get_page(request.GET.get("page"))
     return render(request, "members/audit_log.html", {"page": page})
+
+
+@login_required
+def notification_preferences(request):
+    prefs = NotificationPreferences.objects.filter(user=request.user).first()
+    prefs = prefs or NotificationPreferences(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, instance=prefs)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your email choices have been saved."))
+        return redirect("members:notifications")
+    return render(request, "members/notifications.html", {"form": form})
+
+
+@csrf_exempt
+def unsubscribe(request, token):
+    """One-click unsubscribe (RFC 8058): works logged out; GET asks, POST does it.
+
+    Mail providers POST 'List-Unsubscribe=One-Click' without cookies, hence no CSRF
+    check: the signed token is the proof.
+    """
+    parsed = notifications.unsubscribe_read(token)
+    if parsed is None or parsed[1] not in NotificationKind.values:
+        return render(request, "members/unsubscribe.html", {"invalid": True}, status=404)
+    user_id, kind = parsed
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return render(request, "members/unsubscribe.html", {"invalid": True}, status=404)
+    label = NotificationKind(kind).label
+    if request.method == "POST":
+        services.notifications_unsubscribe(user=user, kind=kind)
+        return render(request, "members/unsubscribe.html", {"done": True, "label": label})
+    return render(request, "members/unsubscribe.html", {"label": label, "token": token})
+
+
+@login_required
+def outbox(request):
+    if not request.user.is_coordinator:
+        raise PermissionDenied
+    if not selectors.user_has_mfa(request.user):
+        messages.info(request, _("Set up two-factor authentication before opening this page."))
+        return redirect("mfa_activate_totp")
+    if request.method == "POST":
+        notification_id = request.POST.get("retry", "")
+        if notification_id.isdigit() and notifications.notification_retry(
+            notification_id=int(notification_id)
+        ):
+            messages.success(request, _("The message is back in the queue."))
+        else:
+            messages.error(request, _("That message can't be retried."))
+        return redirect("members:outbox")
+    return render(request, "members/outbox.html", selectors.outbox_overview())

@@ -9,3 +9,8 @@ class MeetingsConfig(AppConfig):
     name = "sessions"
     label = "meetings"
     verbose_name = _("Meetings")
+
+    def ready(self) -> None:
+        from sessions import notifications
+
+        notifications.register()

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from groups.models import MembershipStatus, SupportGroup
-from members.models import User
+from members.models import NotificationKind, User
+from members.notifications import notification_enqueue
 from sessions import recurrence
 from sessions.errors import MeetingError
 from sessions.models import (
@@ -471,6 +472,13 @@ def _promote_waiting(meeting: Meeting) -> list[Rsvp]:
         waiting.waitlisted_at = None
         waiting.save(update_fields=["status", "waitlisted_at", "updated_at"])
         promoted.append(waiting)
+    for rsvp in promoted:
+        notification_enqueue(
+            recipient=rsvp.user,
+            kind=NotificationKind.WAITLIST_PROMOTED,
+            subject_key=f"meeting:{meeting.pk}",
+            slot=f"promoted:{rsvp.pk}:{rsvp.updated_at:%Y%m%dT%H%M%S%f}",
+        )
     return promoted
 
 

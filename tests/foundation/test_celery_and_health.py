@@ -43,8 +43,40 @@ def test_healthz_is_ok_when_database_and_broker_answer(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "oldest_due_unsent_seconds": None,
+    }
     assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_how_long_the_oldest_due_message_has_waited(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from members.models import Notification
+    from tests.factories import UserFactory
+
+    Notification.objects.create(
+        recipient=UserFactory(),
+        kind="meeting-reminder",
+        subject_key="meeting:1",
+        slot="day-before:x",
+        due_at=timezone.now() - timedelta(minutes=10),
+    )
+    Notification.objects.create(
+        recipient=UserFactory(),
+        kind="meeting-reminder",
+        subject_key="meeting:1",
+        slot="day-before:y",
+        due_at=timezone.now() + timedelta(minutes=10),  # not due yet: not counted
+    )
+    age = client.get("/healthz").json()["oldest_due_unsent_seconds"]
+    assert 590 <= age <= 660
 
 
 @pytest.mark.django_db

@@ -1,0 +1,294 @@
+"""The notifications outbox: rows in the database, sent by workers exactly once.
+
+Apps register a builder per kind (in AppConfig.ready). A builder re-reads what the
+message is about at send time and returns the message, or a reason to skip it.
+
+Sending claims the row with SELECT ... FOR UPDATE SKIP LOCKED, re-checks, sends and
+marks it sent in one transaction, so a task delivered twice or run by two workers
+sends once. Failed sends are retried with exponential backoff by moving `due_at`
+forward; the dispatcher re-enqueues rows whose task was lost (a worker killed, a
+broker restart), so nothing depends on long ETA or countdown tasks.
+"""
+
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Min
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from members.models import (
+    ConsentKind,
+    ConsentRecord,
+    Notification,
+    NotificationPreferences,
+    NotificationState,
+    User,
+)
+
+MAX_ATTEMPTS = 6
+RETRY_BASE = timedelta(minutes=1)
+REQUEUE_AFTER = timedelta(minutes=5)
+UNSUBSCRIBE_SALT = "members.unsubscribe"
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+@dataclass
+class Message:
+    """What a builder returns: a template and its context, plus optional attachments."""
+
+    template: str
+    context: dict
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+Builder = Callable[[Notification], "Message | Skip"]
+Scanner = Callable[[datetime], int]
+_builders: dict[str, Builder] = {}
+_scanners: dict[str, Scanner] = {}
+
+
+def register(kind: str, builder: Builder) -> None:
+    _builders[kind] = builder
+
+
+def register_scanner(name: str, scanner: Scanner) -> None:
+    """A function that inserts the rows now due (conflict-safe) and returns how many."""
+    _scanners[name] = scanner
+
+
+def scan_all(*, now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {name: scanner(now) for name, scanner in _scanners.items()}
+
+
+# ---------------------------------------------------------------- creating rows
+
+
+def notification_enqueue(
+    *, recipient: User, kind: str, subject_key: str, slot: str, due_at: datetime | None = None
+) -> Notification | None:
+    """Create the row once (conflict-safe); send it after commit if already due."""
+    notification, created = Notification.objects.get_or_create(
+        recipient=recipient,
+        kind=kind,
+        subject_key=subject_key,
+        slot=slot,
+        defaults={"due_at": due_at or timezone.now()},
+    )
+    if created and notification.due_at <= timezone.now():
+        _send_after_commit([notification.pk])
+    return notification if created else None
+
+
+def _send_after_commit(ids: list[int]) -> None:
+    from members import tasks
+
+    def enqueue():
+        for notification_id in ids:
+            tasks.send_notification.delay(notification_id)
+
+    transaction.on_commit(enqueue)
+
+
+def dispatch_due(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Enqueue a send task for every due row not already queued in the last minutes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(state=NotificationState.PENDING, due_at__lte=now)
+            .exclude(sent_at__isnull=False)
+            .filter(_not_recently_queued(now))
+            .order_by("due_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(claimed_at=now)
+    _send_after_commit(ids)
+    return len(ids)
+
+
+def _not_recently_queued(now: datetime):
+    from django.db.models import Q
+
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - REQUEUE_AFTER)
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _verified(user: User) -> bool:
+    return user.emailaddress_set.filter(email__iexact=user.email, verified=True).exists()
+
+
+def _contact_withdrawn(user: User) -> bool:
+    latest = (
+        ConsentRecord.objects.filter(user=user, kind=ConsentKind.EMAIL_CONTACT)
+        .order_by("-recorded_at", "-id")
+        .values_list("given", flat=True)
+        .first()
+    )
+    return latest is False
+
+
+def preferences_for(user: User) -> NotificationPreferences:
+    prefs = getattr(user, "_notification_prefs", None)
+    if prefs is None:
+        prefs = NotificationPreferences.objects.filter(user=user).first() or (
+            NotificationPreferences(user=user)
+        )
+        user._notification_prefs = prefs
+    return prefs
+
+
+def _general_skip_reason(notification: Notification) -> str | None:
+    user = notification.recipient
+    if not user.is_active:
+        return "account-inactive"
+    if not _verified(user):
+        return "email-unverified"
+    if _contact_withdrawn(user):
+        return "consent-withdrawn"
+    if not preferences_for(user).wants(notification.kind):
+        return "opted-out"
+    return None
+
+
+def unsubscribe_token(user: User, kind: str) -> str:
+    return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_read(token: str) -> tuple[int, str] | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or "u" not in data or "k" not in data:
+        return None
+    return int(data["u"]), str(data["k"])
+
+
+def site_root() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+def _site_url(path: str) -> str:
+    return site_root() + path
+
+
+def _render(notification: Notification, message: Message) -> EmailMultiAlternatives:
+    user = notification.recipient
+    unsubscribe_url = _site_url(
+        reverse("unsubscribe", kwargs={"token": unsubscribe_token(user, notification.kind)})
+    )
+    context = {
+        **message.context,
+        "recipient": user,
+        "unsubscribe_url": unsubscribe_url,
+        "preferences_url": _site_url(reverse("members:notifications")),
+        "site_url": settings.SITE_URL.rstrip("/"),
+    }
+    with translation.override(user.language), timezone.override(user.time_zone):
+        subject = render_to_string(f"{message.template}_subject.txt", context).strip()
+        text = render_to_string(f"{message.template}.txt", context)
+        html = render_to_string(f"{message.template}.html", context)
+    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    email = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # The same message always has the same id, so mail systems can spot a copy.
+            "Message-ID": f"<notification-{notification.pk}@{domain or 'localhost'}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    email.attach_alternative(html, "text/html")
+    for filename, content, mimetype in message.attachments:
+        email.attach(filename, content, mimetype)
+    return email
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
+    """Claim, re-check, send and mark one row; returns what happened, for logs and tests."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            return "locked"
+        if notification.state != NotificationState.PENDING:
+            return notification.state
+        now = now or timezone.now()
+        if notification.due_at > now:
+            return "not-due"
+        reason = _general_skip_reason(notification)
+        builder = _builders.get(notification.kind)
+        outcome = (
+            Skip(reason) if reason else (builder(notification) if builder else Skip("no-builder"))
+        )
+        if isinstance(outcome, Skip):
+            notification.state = NotificationState.SKIPPED
+            notification.skip_reason = outcome.reason
+            notification.save(update_fields=["state", "skip_reason"])
+            return "skipped"
+        email = _render(notification, outcome)
+        notification.attempts += 1
+        try:
+            get_connection().send_messages([email])
+        except (smtplib.SMTPException, OSError) as error:
+            notification.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+            if notification.attempts >= MAX_ATTEMPTS:
+                notification.state = NotificationState.FAILED
+            else:
+                notification.due_at = now + RETRY_BASE * (2 ** (notification.attempts - 1))
+                notification.claimed_at = None
+            notification.save(
+                update_fields=["attempts", "last_error", "state", "due_at", "claimed_at"]
+            )
+            return "failed" if notification.state == NotificationState.FAILED else "retry"
+        notification.state = NotificationState.SENT
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["state", "sent_at", "attempts"])
+        return "sent"
+
+
+def notification_retry(*, notification_id: int) -> bool:
+    """Coordinators put a failed message back in the queue."""
+    with transaction.atomic():
+        updated = Notification.objects.filter(
+            pk=notification_id, state=NotificationState.FAILED
+        ).update(
+            state=NotificationState.PENDING,
+            attempts=0,
+            due_at=timezone.now(),
+            claimed_at=None,
+        )
+        if updated:
+            _send_after_commit([notification_id])
+        return bool(updated)
+
+
+def oldest_due_unsent_age(now: datetime | None = None) -> float | None:
+    now = now or timezone.now()
+    oldest = Notification.objects.filter(
+        state=NotificationState.PENDING, due_at__lte=now
+    ).aggregate(oldest=Min("due_at"))["oldest"]
+    return None if oldest is None else (now - oldest).total_seconds()
