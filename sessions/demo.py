@@ -6,6 +6,7 @@ from datetime import time, timedelta
 from django.utils import timezone
 
 from groups.models import Membership, MembershipStatus, SupportGroup
+from members.models import NotificationPreferences
 from sessions import recurrence, services
 from sessions.models import (
     Attendance,
@@ -172,9 +173,37 @@ def _history(meeting: Meeting, members: list, rng: random.Random) -> None:
         Meeting.objects.filter(pk=meeting.pk).update(guest_count=rng.randint(1, 3))
 
 
+SOON_TITLE = "Drop-in check-in"
+
+
+def _meeting_starting_soon(people: dict, now) -> None:
+    """A meeting an hour away, so a newcomer sees a reminder reach the console."""
+    group = SupportGroup.objects.get(slug="long-covid-online")
+    if Meeting.objects.filter(
+        group=group, title=SOON_TITLE, starts_at__gt=now, starts_at__lt=now + timedelta(hours=2)
+    ).exists():
+        return
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=62)
+    meeting = Meeting.objects.create(
+        group=group,
+        title=SOON_TITLE,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=45),
+        time_zone=group.time_zone,
+        format=MeetingFormat.ONLINE,
+        **PLACES[MeetingFormat.ONLINE],
+    )
+    member = people["member"]
+    NotificationPreferences.objects.update_or_create(
+        user=member, defaults={"reminder_hour_before": True}
+    )
+    services.meeting_rsvp(meeting_id=meeting.pk, member=member, going=True)
+
+
 def seed_meetings(people: dict) -> None:
     rng = random.Random(2026)  # noqa: S311 - demo data, the same every time
     now = timezone.now()
+    _meeting_starting_soon(people, now)
     start_date = (now - timedelta(weeks=WEEKS_OF_HISTORY)).date()
     for spec in DEMO_SERIES:
         group = SupportGroup.objects.get(slug=spec[0])

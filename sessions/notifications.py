@@ -16,7 +16,7 @@ from django.utils import timezone
 from groups.models import STAFF_ROLES, Membership, MembershipStatus
 from members import notifications
 from members.models import Notification, NotificationKind, NotificationPreferences, User
-from sessions import feeds
+from sessions import feeds, recurrence
 from sessions.models import Meeting, MeetingChange, MeetingStatus, Rsvp, RsvpStatus
 
 DAY_BEFORE_GRACE = timedelta(hours=6)
@@ -269,7 +269,7 @@ def _meeting_context(meeting: Meeting, user: User) -> dict:
         "meeting": meeting,
         "group": meeting.group,
         "meeting_url": notifications.site_root() + meeting.get_absolute_url(),
-        "group_time": meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone)),
+        "group_time": recurrence.wall_clock(meeting.starts_at, meeting.time_zone),
         "different_zone": meeting.time_zone != user.time_zone,
     }
 

@@ -141,3 +141,12 @@ def describe(rule: str, starts_on: date) -> dict:
         "count": int(fields["COUNT"]) if "COUNT" in fields else None,
         "weekday": starts_on.weekday(),
     }
+
+
+def wall_clock(instant: datetime, time_zone: str) -> datetime:
+    """The naive local time of an instant in a zone.
+
+    Templates convert aware datetimes to the viewer's zone; a naive one is shown as is,
+    which is what "19:00 in the group's time zone" needs.
+    """
+    return instant.astimezone(ZoneInfo(time_zone)).replace(tzinfo=None)

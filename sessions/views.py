@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from groups import selectors as group_selectors
 from groups.models import MembershipStatus
 from members.selectors import user_has_mfa
-from sessions import feeds, selectors, services
+from sessions import feeds, recurrence, selectors, services
 from sessions.errors import MeetingError
 from sessions.forms import AttendanceDetailsForm, CancelForm, MeetingEditForm, ScheduleForm
 from sessions.models import AttendanceStatus
@@ -120,7 +120,7 @@ def detail(request, pk):
         "facilitators": selectors.facilitators_of(group),
         "attendees": selectors.rsvps_for(meeting) if can_manage else None,
         "is_past": meeting.ends_at <= timezone.now(),
-        "group_time": meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone)),
+        "group_time": recurrence.wall_clock(meeting.starts_at, meeting.time_zone),
     }
     return render(request, "sessions/detail.html", context)
 

@@ -340,3 +340,25 @@ def test_add_to_calendar_file_carries_the_address_only_for_members(client, scene
     text = response.content.decode()
     assert VIDEO_URL not in text
     assert (ADDRESS in text) == (role in SEES_PRIVATE)
+
+
+def test_meeting_page_shows_the_groups_own_clock_time_to_a_viewer_elsewhere(client, scene):
+    from datetime import UTC, datetime
+
+    group = scene["group"]
+    start = datetime(2027, 1, 12, 18, 0, tzinfo=UTC)  # 19:00 in Rome, 13:00 in New York
+    meeting = Meeting.objects.create(
+        group=group,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        time_zone="Europe/Rome",
+        format=MeetingFormat.ONLINE,
+        video_url=VIDEO_URL,
+    )
+    viewer = scene["people"]["member"]
+    viewer.time_zone = "America/New_York"
+    viewer.save()
+    client.force_login(viewer)
+    text = client.get(meeting.get_absolute_url()).text
+    assert "13:00" in text
+    assert "19:00 in the group" in text
