@@ -2,8 +2,10 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from members.timezones import is_valid_time_zone
@@ -105,9 +107,31 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_full_name(self) -> str:
         return self.full_name or self.display_name
 
-    @property
+    @cached_property
     def is_coordinator(self) -> bool:
-        return self.is_active and self.has_perm(COORDINATOR_PERMISSION)
+        """Superusers, and people given the coordinator permission directly or by group.
+
+        One EXISTS query per request instead of loading every permission.
+        """
+        if not self.is_active or self.pk is None:
+            return False
+        if self.is_superuser:
+            return True
+        app_label, codename = COORDINATOR_PERMISSION.split(".")
+        return (
+            User.objects.filter(pk=self.pk)
+            .filter(
+                Q(
+                    user_permissions__codename=codename,
+                    user_permissions__content_type__app_label=app_label,
+                )
+                | Q(
+                    groups__permissions__codename=codename,
+                    groups__permissions__content_type__app_label=app_label,
+                )
+            )
+            .exists()
+        )
 
 
 class ConsentKind(models.TextChoices):
