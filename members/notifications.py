@@ -8,9 +8,18 @@ marks it sent in one transaction, so a task delivered twice or run by two worker
 sends once. Failed sends are retried with exponential backoff by moving `due_at`
 forward; the dispatcher re-enqueues rows whose task was lost (a worker killed, a
 broker restart), so nothing depends on long ETA or countdown tasks.
+
+One window is left, as in any outbox that talks to a server it cannot enlist in its
+transaction: a worker killed after the mail server accepted a message and before the
+COMMIT leaves the row pending, and the message goes out again (with the same
+Message-ID, so mail systems can spot the copy). The row is written before the message
+goes out and the SMTP connection stays open between messages, so that window is only
+the server's answer to the message and the COMMIT (tests/notifications/test_faults.py).
 """
 
+import contextlib
 import smtplib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +27,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
@@ -37,6 +47,7 @@ MAX_ATTEMPTS = 6
 RETRY_BASE = timedelta(minutes=1)
 REQUEUE_AFTER = timedelta(minutes=5)
 UNSUBSCRIBE_SALT = "members.unsubscribe"
+MAIL_CONNECTION_MAX_MESSAGES = 100
 
 
 @dataclass(frozen=True)
@@ -252,22 +263,89 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         email = _render(notification, outcome)
         notification.attempts += 1
         try:
-            get_connection().send_messages([email])
+            mail = _mail_connection()
+            # Everything is written before the message goes out, so that once the server
+            # has accepted it only the COMMIT is left: a worker killed between the two
+            # leaves the row pending, and it is sent again (the one window for a copy).
+            notification.state = NotificationState.SENT
+            notification.sent_at = timezone.now()
+            notification.save(update_fields=["state", "sent_at", "attempts"])
+            mail.send_messages([email])
         except (smtplib.SMTPException, OSError) as error:
-            notification.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.state = NotificationState.FAILED
-            else:
-                notification.due_at = now + RETRY_BASE * (2 ** (notification.attempts - 1))
-                notification.claimed_at = None
-            notification.save(
-                update_fields=["attempts", "last_error", "state", "due_at", "claimed_at"]
-            )
-            return "failed" if notification.state == NotificationState.FAILED else "retry"
-        notification.state = NotificationState.SENT
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["state", "sent_at", "attempts"])
+            _mail_connection_close()
+            return _send_failed(notification, error, now)
         return "sent"
+
+
+def _send_failed(notification: Notification, error: Exception, now: datetime) -> str:
+    """Record a failed attempt: retry later with backoff, or give up after MAX_ATTEMPTS."""
+    notification.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+    notification.sent_at = None
+    if notification.attempts >= MAX_ATTEMPTS:
+        notification.state = NotificationState.FAILED
+    else:
+        notification.state = NotificationState.PENDING
+        notification.due_at = now + RETRY_BASE * (2 ** (notification.attempts - 1))
+        notification.claimed_at = None
+    notification.save(
+        update_fields=["attempts", "last_error", "state", "sent_at", "due_at", "claimed_at"]
+    )
+    return "failed" if notification.state == NotificationState.FAILED else "retry"
+
+
+# One SMTP connection per worker process (per thread), opened on first use and kept:
+# no connect, greeting and QUIT around each message, and nothing but the COMMIT between
+# the server accepting a message and the row being sent for good.
+_mail = threading.local()
+
+
+def _mail_settings() -> tuple:
+    return tuple(
+        getattr(settings, name, None)
+        for name in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER",
+                     "EMAIL_USE_TLS", "EMAIL_USE_SSL")
+    )  # fmt: skip
+
+
+def _mail_connection():
+    """An open mail connection: for SMTP, this thread's, checked with NOOP each time.
+
+    A connection the server dropped while idle is replaced before anything is sent; a
+    connection is also replaced after MAIL_CONNECTION_MAX_MESSAGES, below the limits
+    servers put on one connection. Other backends (console, locmem) are made per message.
+    """
+    backend = getattr(_mail, "backend", None)
+    if backend is not None and (
+        _mail.settings != _mail_settings()
+        or _mail.sent >= MAIL_CONNECTION_MAX_MESSAGES
+        or not _smtp_alive(backend)
+    ):
+        _mail_connection_close()
+        backend = None
+    if backend is None:
+        backend = get_connection()
+        if not isinstance(backend, SmtpBackend):
+            return backend
+        _mail.backend, _mail.settings, _mail.sent = backend, _mail_settings(), 0
+    backend.open()
+    _mail.sent += 1
+    return backend
+
+
+def _smtp_alive(backend: SmtpBackend) -> bool:
+    if backend.connection is None:  # not open yet: open() sees to it
+        return True
+    try:
+        return backend.connection.noop()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def _mail_connection_close() -> None:
+    backend, _mail.backend = getattr(_mail, "backend", None), None
+    if backend is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            backend.close()
 
 
 def notification_retry(*, notification_id: int) -> bool:

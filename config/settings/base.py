@@ -176,6 +176,8 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail server that hangs must not hold a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Peer Support <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Shown on the privacy notice (/privacy/) as the address for questions about personal data.

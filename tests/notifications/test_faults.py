@@ -1,0 +1,507 @@
+"""Exactly-once notification delivery under faults, with real worker processes.
+
+The tests publish send tasks to a Redis broker database of their own, run
+`celery worker` (prefork, two children) as separate OS processes that read the test's
+committed database, and count what a real SMTP server accepts, by Message-ID.
+
+Faults: the worker's whole process group killed mid-batch, Redis shut down and started
+again mid-batch, the same send task delivered twice (one after the other, and racing),
+an SMTP server that drops its connection or refuses connections. In every case each
+message is accepted once: none lost, none twice.
+
+The kill has one window it can fall into and still send a copy: after the server
+accepted a message and before the worker's COMMIT (see members/notifications.py). It is
+a fraction of a millisecond in a send cycle of about 50 ms here, so a kill at a random
+moment lands in it in roughly one run in a hundred; a failure of the kill test with one
+duplicate and nothing lost is that case.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.test import override_settings
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from members import notifications
+from members.models import Notification, NotificationPreferences, NotificationState
+from members.tasks import send_notification
+from sessions.models import Rsvp, RsvpResponse, RsvpStatus
+from sessions.notifications import scan_reminders
+from tests.factories import MembershipFactory, SupportGroupFactory
+from tests.meetings.factories import MeetingFactory
+from tests.notifications.smtp_sink import SmtpSink, free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BATCH = 200
+# A broker database no other test uses, so that no other worker takes these tasks.
+BROKER_URL = os.environ.get("FAULTS_BROKER_URL", "redis://127.0.0.1:6379/10")
+QUEUE = "celery"
+# How the machine's Redis is started (the same command as the CI setup).
+REDIS_SERVER = [
+    "redis-server",
+    "--daemonize", "yes",
+    "--bind", "127.0.0.1", "-::1",
+    "--port", "6379",
+    "--save", "",
+    "--appendonly", "no",
+    "--dir", "/var/lib/redis",
+    "--logfile", "/var/log/redis/ci.log",
+]  # fmt: skip
+# Each accepted recipient costs the sink this long, so a batch of 200 takes a few
+# seconds and a fault a fixed time into it always falls mid-batch.
+RCPT_DELAY = 0.02
+FAULT_AFTER = 1.0  # seconds after the first delivery
+STARTUP_TIMEOUT = 90
+BATCH_TIMEOUT = 90
+# Seconds without progress that mean the live worker has nothing left (if wrong, a row
+# still in hand is queued twice, which the row lock makes harmless).
+QUIET = 2
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float, what, interval=0.1):
+    """Poll `condition` until it is true; `what` (text, or a callable giving the text
+    at the time) says what was awaited when it times out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            described = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {described}")
+        time.sleep(interval)
+
+
+def make_due_reminders(count: int) -> list[int]:
+    """`count` members going to a meeting in 50 minutes, each wanting the hour-before
+    reminder: the reminder scan creates one due row per member. Returns their ids."""
+    group = SupportGroupFactory()
+    meeting = MeetingFactory(group=group, starts_at=timezone.now() + timedelta(minutes=50))
+    members = [MembershipFactory(group=group).user for _ in range(count)]
+    NotificationPreferences.objects.bulk_create(
+        NotificationPreferences(user=user, reminder_day_before=False, reminder_hour_before=True)
+        for user in members
+    )
+    Rsvp.objects.bulk_create(
+        Rsvp(meeting=meeting, user=user, response=RsvpResponse.GOING, status=RsvpStatus.CONFIRMED)
+        for user in members
+    )
+    assert scan_reminders(timezone.now()) == count
+    return list(Notification.objects.order_by("id").values_list("id", flat=True))
+
+
+def states() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for state in Notification.objects.values_list("state", flat=True):
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def sent_count() -> int:
+    return Notification.objects.filter(state=NotificationState.SENT).count()
+
+
+def smtp_to(port: int):
+    """Send from this process through SMTP to 127.0.0.1:port."""
+    return override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=port,
+        EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="",
+        EMAIL_USE_TLS=False,
+        EMAIL_USE_SSL=False,
+        EMAIL_TIMEOUT=10,
+    )
+
+
+def run_at_once(calls: list[Callable]) -> list:
+    """Run each call in its own thread (own database connection), released together."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = call()
+        except Exception as error:
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair, daemon=True) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
+    return outcomes
+
+
+def publish_to(url: str) -> None:
+    """Point this process's task publishing at `url`.
+
+    The app keeps its connection and producer pools from the first publish, made from
+    the settings of the whole run; forget them so the next publish uses `url` (kombu
+    keeps the pools themselves, one per broker address, for the next time).
+    """
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.broker_url = url
+
+
+def redis_answers() -> bool:
+    """PING on a plain socket: a client library would retry with backoff and hide the moment."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as probe:
+            probe.sendall(b"PING\r\n")
+            return probe.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def can_restart_redis() -> bool:
+    return bool(
+        shutil.which("redis-server")
+        and shutil.which("redis-cli")
+        and os.access("/var/lib/redis", os.W_OK)
+        and os.access("/var/log/redis", os.W_OK)
+    )
+
+
+def redis_shutdown() -> None:
+    subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
+        capture_output=True,
+        timeout=30,
+    )
+    wait_for(lambda: not redis_answers(), timeout=30, what="Redis to stop")
+
+
+def redis_start() -> None:
+    if not redis_answers():
+        subprocess.run(REDIS_SERVER, check=True, capture_output=True, timeout=30)
+    wait_for(redis_answers, timeout=30, what="Redis to answer again")
+
+
+class Worker:
+    """`celery worker` in its own process group, on the test's database and broker."""
+
+    def __init__(self, *, email_url: str, log_path: Path):
+        db = connection.settings_dict
+        credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+        database_url = (
+            f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}"
+        )
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "TEST_DATABASE_URL": database_url,
+            "TEST_CELERY_BROKER_URL": BROKER_URL,
+            "TEST_EMAIL_URL": email_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log_path = log_path
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "celery", "-A", "config", "worker",
+                    "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
+                    "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    f"--hostname=faults-{os.getpid()}-{log_path.stem}@%h",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the pool children too
+            )  # fmt: skip
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self) -> "Worker":
+        def ready():
+            if self.process.poll() is not None:
+                raise AssertionError(f"the worker exited early:\n{self.log()[-3000:]}")
+            return " ready." in self.log()
+
+        wait_for(ready, timeout=STARTUP_TIMEOUT, what="the worker to start", interval=0.2)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the main process and its pool children."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # warm shutdown: finish the tasks in hand
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
+        self.kill()  # and anything left in the group
+
+
+@pytest.fixture(autouse=True)
+def _close_kept_mail_connection():
+    """This thread keeps its SMTP connection between sends: not between tests."""
+    yield
+    notifications._mail_connection_close()
+
+
+@pytest.fixture
+def broker():
+    """The tests' own broker database, empty before and after; this process publishes there."""
+    client = redis.Redis.from_url(BROKER_URL)
+    client.flushdb()
+    previous = celery_app.conf.broker_url
+    publish_to(BROKER_URL)
+    yield client
+    redis_start()  # a failed restart test must not leave the machine without Redis
+    redis.Redis.from_url(BROKER_URL).flushdb()
+    publish_to(previous)
+
+
+@pytest.fixture
+def workers(broker, tmp_path):
+    """Start worker processes with `workers(email_url)`; every one is stopped afterwards."""
+    started: list[Worker] = []
+
+    def start(email_url: str) -> Worker:
+        worker = Worker(email_url=email_url, log_path=tmp_path / f"worker{len(started) + 1}.log")
+        started.append(worker)
+        return worker.wait_ready()
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def recover_and_finish(sink: SmtpSink, *, broker: redis.Redis) -> int:
+    """Let the live worker drain the queue, re-dispatch what is left as the minute clock
+    would five minutes on, and wait until every row is sent. Returns how many rows the
+    re-dispatch found with their task lost."""
+    last = {"progress": None, "since": time.monotonic()}
+
+    def drained():
+        # Nothing left in the queue, and nothing sent for a while.
+        progress = (broker.llen(QUEUE), sent_count(), sink.delivered())
+        if progress != last["progress"]:
+            last.update(progress=progress, since=time.monotonic())
+            return False
+        return progress[0] == 0 and time.monotonic() - last["since"] >= QUIET
+
+    wait_for(drained, timeout=BATCH_TIMEOUT, what="the queue to drain")
+    later = timezone.now() + notifications.REQUEUE_AFTER + timedelta(seconds=1)
+    requeued = notifications.dispatch_due(now=later)
+    wait_for(
+        lambda: sent_count() == BATCH,
+        timeout=BATCH_TIMEOUT,
+        what=lambda: f"every row to be sent (now {states()})",
+    )
+    # Anything still on its way to the sink would show up here as a duplicate.
+    time.sleep(1)
+    return requeued
+
+
+def outcome(ids: list[int], sink: SmtpSink) -> dict:
+    counts = sink.counts()
+    return {
+        "sent": len(set(ids) & set(counts)),
+        "duplicates": sum(count - 1 for count in counts.values() if count > 1),
+        "lost": len(set(ids) - set(counts)),
+        "strangers": sorted(set(counts) - set(ids)),
+    }
+
+
+def report(capsys, label: str, figures: dict) -> None:
+    with capsys.disabled():
+        print(f"\n[{label}] " + ", ".join(f"{key}={value}" for key, value in figures.items()))
+
+
+def assert_each_sent_once(ids: list[int], sink: SmtpSink, figures: dict) -> None:
+    assert figures["duplicates"] == 0, sink.duplicates()
+    assert figures["lost"] == 0
+    assert figures["strangers"] == []
+    assert figures["sent"] == len(ids)
+    assert sink.delivered() == len(ids)
+    assert states() == {NotificationState.SENT: len(ids)}
+
+
+# ---------------------------------------------------------------- the faults
+
+
+def test_killing_the_worker_mid_batch_loses_no_reminder_and_sends_none_twice(
+    broker, workers, capsys
+):
+    ids = make_due_reminders(BATCH)
+    with SmtpSink(rcpt_delay=RCPT_DELAY) as sink:
+        first = workers(sink.url)
+        assert notifications.dispatch_due() == BATCH
+        wait_for(sink.delivered, timeout=STARTUP_TIMEOUT, what="the first delivery")
+        time.sleep(FAULT_AFTER)
+        first.kill()
+        at_kill = sink.delivered()
+        assert 0 < at_kill < BATCH, "the kill did not fall mid-batch"
+
+        workers(sink.url)
+        requeued = recover_and_finish(sink, broker=broker)
+
+    figures = outcome(ids, sink) | {"delivered_before_kill": at_kill, "requeued": requeued}
+    report(capsys, "worker killed", figures)
+    assert_each_sent_once(ids, sink, figures)
+
+
+def test_a_redis_restart_mid_batch_loses_no_reminder_and_sends_none_twice(broker, workers, capsys):
+    if not can_restart_redis():
+        pytest.skip("stops and starts this machine's Redis: needs redis-server and root")
+    ids = make_due_reminders(BATCH)
+    try:
+        with SmtpSink(rcpt_delay=RCPT_DELAY) as sink:
+            workers(sink.url)
+            assert notifications.dispatch_due() == BATCH
+            wait_for(sink.delivered, timeout=STARTUP_TIMEOUT, what="the first delivery")
+            time.sleep(FAULT_AFTER)
+            redis_shutdown()  # nosave: the queue and the unacknowledged tasks are gone
+            at_stop = sink.delivered()
+            time.sleep(1.5)  # the worker finishes what it holds, then looks for the broker
+            redis_start()
+            assert 0 < at_stop < BATCH, "the restart did not fall mid-batch"
+
+            requeued = recover_and_finish(sink, broker=broker)
+    finally:
+        redis_start()
+
+    figures = outcome(ids, sink) | {"delivered_before_stop": at_stop, "requeued": requeued}
+    report(capsys, "redis restarted", figures)
+    assert_each_sent_once(ids, sink, figures)
+
+
+def test_a_send_task_delivered_twice_sends_one_email(capsys):
+    one_after_other, racing = make_due_reminders(2)
+
+    with SmtpSink() as sink, smtp_to(sink.port):
+        in_turn = [send_notification.apply(args=[one_after_other]).get() for _ in range(2)]
+    # The sink holds each recipient long enough for the second task to arrive mid-send.
+    with SmtpSink(rcpt_delay=0.3) as racing_sink, smtp_to(racing_sink.port):
+        at_once = run_at_once([lambda: send_notification.apply(args=[racing]).get()] * 2)
+
+    report(capsys, "task delivered twice", {"in_turn": in_turn, "at_once": sorted(at_once)})
+    assert in_turn == ["sent", "sent"]  # the second finds the row already sent
+    assert sorted(at_once) == ["locked", "sent"]
+    assert sink.counts() == {one_after_other: 1}
+    assert racing_sink.counts() == {racing: 1}
+    assert states() == {NotificationState.SENT: 2}
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_without_the_row_lock_racing_tasks_send_twice(monkeypatch):
+    """The control for the race above: with the claim taking no lock, both send."""
+    (notification_id,) = make_due_reminders(1)
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+
+    with SmtpSink(rcpt_delay=0.3) as sink, smtp_to(sink.port):
+        run_at_once([lambda: send_notification.apply(args=[notification_id]).get()] * 2)
+
+    assert sink.counts() == {notification_id: 2}
+
+
+def test_one_smtp_connection_carries_many_messages_and_is_replaced_when_the_server_drops_it():
+    first, second, third = make_due_reminders(3)
+    port = free_port()
+
+    with smtp_to(port):
+        with SmtpSink(port=port) as sink:
+            sent = [notifications.notification_send(notification_id=pk) for pk in (first, second)]
+        # The server went away and came back: the kept connection is dead; NOOP finds out
+        # before anything is sent, so the message goes out now rather than as a retry.
+        with SmtpSink(port=port) as restarted:
+            sent.append(notifications.notification_send(notification_id=third))
+
+    assert sent == ["sent", "sent", "sent"]
+    assert (sink.connections(), sink.counts()) == (1, {first: 1, second: 1})
+    assert (restarted.connections(), restarted.counts()) == (1, {third: 1})
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_refusing_smtp_server_is_retried_with_backoff_then_failed_then_sent_once_after_retry(
+    broker, workers, capsys
+):
+    (notification_id,) = make_due_reminders(1)
+    port = free_port()  # nothing listens there yet: every connection is refused
+    clock = Notification.objects.get(pk=notification_id).due_at
+    waits = []
+
+    with smtp_to(port):
+        for attempt in range(1, notifications.MAX_ATTEMPTS + 1):
+            result = notifications.notification_send(notification_id=notification_id, now=clock)
+            row = Notification.objects.get(pk=notification_id)
+            assert row.attempts == attempt
+            assert "ConnectionRefusedError" in row.last_error
+            if attempt == notifications.MAX_ATTEMPTS:
+                break
+            assert result == "retry"
+            assert row.state == NotificationState.PENDING
+            assert row.claimed_at is None
+            assert row.due_at == clock + notifications.RETRY_BASE * 2 ** (attempt - 1)
+            # Neither the dispatcher nor a stray task sends it before its time.
+            assert notifications.dispatch_due(now=row.due_at - timedelta(seconds=1)) == 0
+            assert (
+                notifications.notification_send(
+                    notification_id=notification_id, now=row.due_at - timedelta(seconds=1)
+                )
+                == "not-due"
+            )
+            waits.append(int((row.due_at - clock).total_seconds() // 60))
+            clock = row.due_at
+
+    assert result == "failed"
+    assert row.state == NotificationState.FAILED
+    assert row.last_error
+    with smtp_to(port):  # a failed row stays failed, whoever runs its task
+        assert send_notification.apply(args=[notification_id]).get() == "failed"
+
+    assert notifications.notification_retry(notification_id=notification_id)
+    row = Notification.objects.get(pk=notification_id)
+    assert (row.state, row.attempts, row.claimed_at) == (NotificationState.PENDING, 0, None)
+    assert broker.llen(QUEUE) == 1  # the retry queued its send task
+
+    with SmtpSink(port=port) as sink:  # the mail server is back on the same port
+        workers(sink.url)
+        wait_for(
+            lambda: Notification.objects.get(pk=notification_id).state == NotificationState.SENT,
+            timeout=BATCH_TIMEOUT,
+            what="the retried message to be sent",
+        )
+        time.sleep(0.5)
+
+    figures = outcome([notification_id], sink) | {
+        "attempts_before_failed": notifications.MAX_ATTEMPTS,
+        "backoff_minutes": waits,
+    }
+    report(capsys, "smtp refused", figures)
+    assert sink.counts() == {notification_id: 1}
+    assert Notification.objects.get(pk=notification_id).attempts == 1
