@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -241,6 +242,8 @@ def _attendance_context(meeting, **extra):
     return {
         "meeting": meeting,
         "sheet": sheet,
+        "attendance_url": reverse("meetings:attendance", args=[meeting.pk]),
+        "total_count": len(sheet),
         "statuses": AttendanceStatus.choices,
         "editable": services.attendance_editable(meeting) and not meeting.is_cancelled,
         "marked_count": marked,
@@ -274,9 +277,8 @@ def attendance(request, meeting):
                 errors.append(error.message)
         if request.htmx and len(changes) == 1:
             user_id = next(iter(changes))
-            row = next(
-                (r for r in selectors.attendance_sheet(meeting) if r.user_id == user_id), None
-            )
+            sheet = selectors.attendance_sheet(meeting)
+            row = next((r for r in sheet if r.user_id == user_id), None)
             if row is None:
                 raise Http404
             return render(
@@ -289,6 +291,9 @@ def attendance(request, meeting):
                     "editable": True,
                     "error": errors[0] if errors else None,
                     "saved": not errors,
+                    "attendance_url": request.path,
+                    "total_count": len(sheet),
+                    "marked_count": sum(1 for r in sheet if r.attendance_status),
                 },
             )
         for message in dict.fromkeys(errors):

@@ -206,6 +206,7 @@ def test_one_tap_marks_one_person_through_htmx(client, scene):
     )
     assert response.status_code == 200
     assert "Saved" in response.text
+    assert "1 of 3 members marked" in response.text  # the counter is swapped in too
     assert Attendance.objects.get(meeting=meeting, user=member).status == "late"
     assert AttendanceChange.objects.filter(meeting=meeting, user=member).count() == 1
 
