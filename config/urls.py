@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("sessions.feed_urls")),
     path("groups/", include("groups.urls")),
+    path("reports/", include("outcomes.urls")),
     path("admin/", admin.site.urls),
 ]

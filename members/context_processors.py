@@ -8,4 +8,13 @@ def roles(request):
     def is_coordinator() -> bool:
         return bool(user is not None and user.is_authenticated and user.is_coordinator)
 
-    return {"viewer_is_coordinator": SimpleLazyObject(is_coordinator)}
+    def is_facilitator() -> bool:
+        # One EXISTS query, and only when a template asks (the Reports link).
+        from outcomes.reports import is_facilitator as staffs_a_group
+
+        return bool(user is not None and user.is_authenticated and staffs_a_group(user))
+
+    return {
+        "viewer_is_coordinator": SimpleLazyObject(is_coordinator),
+        "viewer_is_facilitator": SimpleLazyObject(is_facilitator),
+    }
