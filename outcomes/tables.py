@@ -1,0 +1,263 @@
+"""Report tables as data: the page, the CSV and the XLSX are all drawn from these objects,
+after suppression, so they can only ever show the same numbers."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from outcomes.suppression import SUPPRESSED
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    DATE = "date"  # a day
+    WEEK = "week"  # the Monday a week starts on
+    MONTH = "month"  # the first day of a month
+    DATETIME = "datetime"  # local wall-clock time, already converted
+    COUNT = "count"  # meetings or groups: never hidden
+    PEOPLE = "people"  # a count of people: hidden under five
+    AVERAGE = "average"  # people per meeting: hidden under five, or with its count
+    PERCENT = "percent"  # a share of people: hidden with its numerator or denominator
+
+    @property
+    def is_people(self) -> bool:
+        return self in (Kind.PEOPLE, Kind.AVERAGE)
+
+    @property
+    def is_number(self) -> bool:
+        return self in (Kind.COUNT, Kind.PEOPLE, Kind.AVERAGE, Kind.PERCENT)
+
+
+NOT_APPLICABLE = "—"
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: Kind = Kind.PEOPLE
+    depends_on: tuple[str, ...] = ()
+    missing: str = NOT_APPLICABLE  # shown when there is no figure (not the same as hidden)
+
+
+@dataclass
+class Row:
+    header: object  # text, or a date for a week or month
+    values: dict = field(default_factory=dict)
+    url: str = ""
+
+
+@dataclass
+class DisplayCell:
+    text: str
+    label: str
+    kind: str
+    suppressed: bool = False
+    missing: bool = False
+
+    @property
+    def css(self) -> str:
+        classes = [] if self.kind == Kind.TEXT else ["num"]
+        if self.suppressed:
+            classes.append("suppressed")
+        if self.missing:
+            classes.append("missing")
+        return " ".join(classes)
+
+
+@dataclass
+class DisplayRow:
+    header: str
+    url: str
+    cells: list[DisplayCell]
+    is_total: bool = False
+
+
+@dataclass
+class Table:
+    key: str
+    caption: str
+    header_column: Column
+    columns: list[Column]
+    rows: list[Row]
+    total: Row | None = None
+    empty: str = ""  # said when there are no rows
+
+    def row(self, ref: int | str) -> Row:
+        return self.total if ref == "total" else self.rows[ref]
+
+    def addressed_rows(self):
+        yield from enumerate(self.rows)
+        if self.total is not None:
+            yield "total", self.total
+
+    def column(self, key: str) -> Column:
+        return next(column for column in self.columns if column.key == key)
+
+    # -- for templates ----------------------------------------------------------------
+
+    def display_rows(self) -> list[DisplayRow]:
+        labels = [(column, str(column.label)) for column in self.columns]
+        shown = [
+            DisplayRow(
+                header=display_header(row.header, self.header_column.kind),
+                url=row.url,
+                cells=[
+                    display_cell(row.values.get(column.key), column, label)
+                    for column, label in labels
+                ],
+            )
+            for row in self.rows
+        ]
+        if self.total is not None:
+            shown.append(
+                DisplayRow(
+                    header=str(self.total.header),
+                    url="",
+                    cells=[
+                        display_cell(self.total.values.get(column.key), column, label)
+                        for column, label in labels
+                    ],
+                    is_total=True,
+                )
+            )
+        return shown
+
+    # -- for exports ------------------------------------------------------------------
+
+    def export_header(self) -> list[str]:
+        return [
+            str(self.header_column.label),
+            *(
+                f"{column.label} (%)" if column.kind == Kind.PERCENT else str(column.label)
+                for column in self.columns
+            ),
+        ]
+
+    def export_rows(self) -> list[list]:
+        rows = [
+            [
+                export_header(row.header, self.header_column.kind),
+                *(export_value(row.values.get(column.key), column) for column in self.columns),
+            ]
+            for row in self.rows
+        ]
+        if self.total is not None:
+            rows.append(
+                [
+                    str(self.total.header),
+                    *(
+                        export_value(self.total.values.get(column.key), column)
+                        for column in self.columns
+                    ),
+                ]
+            )
+        return rows
+
+
+def display_header(value, kind: Kind) -> str:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        if kind == Kind.MONTH:
+            return formats.date_format(value, "YEAR_MONTH_FORMAT")
+        return formats.date_format(value, "DATE_FORMAT")
+    if isinstance(value, datetime):
+        return formats.date_format(value, "DATETIME_FORMAT")
+    return str(value)
+
+
+def export_header(value, kind: Kind):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, date):
+        return value
+    return str(value)
+
+
+def display_cell(value, column: Column, label: str | None = None) -> DisplayCell:
+    label = str(column.label) if label is None else label
+    if value is SUPPRESSED:
+        return DisplayCell(text=str(SUPPRESSED), label=label, kind=column.kind, suppressed=True)
+    if value is None:
+        return DisplayCell(text=str(column.missing), label=label, kind=column.kind, missing=True)
+    return DisplayCell(text=format_value(value, column.kind), label=label, kind=column.kind)
+
+
+def format_value(value, kind: Kind) -> str:
+    if kind in (Kind.COUNT, Kind.PEOPLE):
+        return formats.number_format(value, force_grouping=True)
+    if kind == Kind.AVERAGE:
+        return formats.number_format(value, decimal_pos=1, force_grouping=True)
+    if kind == Kind.PERCENT:
+        return f"{formats.number_format(value, decimal_pos=0)}%"
+    if kind in (Kind.DATE, Kind.WEEK, Kind.MONTH, Kind.DATETIME):
+        return display_header(value, kind)
+    return str(value)
+
+
+def export_value(value, column: Column):
+    """What a spreadsheet cell holds: the number itself, the words for a hidden one."""
+    if value is SUPPRESSED:
+        return str(SUPPRESSED)
+    if value is None:
+        return ""
+    if column.kind == Kind.AVERAGE:
+        return round(float(value), 1)
+    if column.kind in (Kind.COUNT, Kind.PEOPLE, Kind.PERCENT):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, date):
+        return value
+    return str(value)
+
+
+@dataclass
+class Document:
+    """One report as it is shown and exported: its header block, then its tables."""
+
+    title: str
+    filename: str
+    header: list[tuple[str, str]]
+    tables: list[Table]
+
+    def table(self, key: str) -> Table | None:
+        return next((table for table in self.tables if table.key == key), None)
+
+
+@dataclass
+class FigureList:
+    """Figures of different kinds, one a row (a summary): read like a two-column table."""
+
+    key: str
+    caption: str
+    items: list[tuple[Column, object]]
+    empty: str = ""
+
+    header_column = Column("figure", _("Figure"), Kind.TEXT)
+    columns = (Column("value", _("Value"), Kind.TEXT),)
+    total = None
+
+    @property
+    def rows(self) -> list[tuple[Column, object]]:
+        return self.items
+
+    def display_rows(self) -> list[DisplayRow]:
+        return [
+            DisplayRow(header=str(column.label), url="", cells=[display_cell(value, column)])
+            for column, value in self.items
+        ]
+
+    def export_header(self) -> list[str]:
+        return [str(self.header_column.label), str(self.columns[0].label)]
+
+    def export_rows(self) -> list[list]:
+        return [
+            [
+                f"{column.label} (%)" if column.kind == Kind.PERCENT else str(column.label),
+                export_value(value, column),
+            ]
+            for column, value in self.items
+        ]

@@ -1,0 +1,144 @@
+"""CSV and XLSX exports: they open with csv and openpyxl and hold the page's numbers."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import MembershipFactory, SupportGroupFactory
+from tests.reports.conftest import (
+    PERIOD_QUERY,
+    as_dicts,
+    csv_sections,
+    number,
+    page_tables,
+    xlsx_sections,
+)
+
+pytestmark = pytest.mark.django_db
+
+ATTENDANCE_TABLES = {
+    "groups": "Attendance by group",
+    "trend": "Attendance by week",
+    "meetings": "Meetings of this group",
+}
+RETENTION_TABLES = {
+    "retention_marks": "Share of joiners still attending",
+    "cohorts": "Retention by the month people joined",
+    "retention_groups": "Retention by group",
+}
+
+
+def figures_of(rows) -> list[list]:
+    """Each row's figures (the row header aside) as numbers, or the words shown."""
+    return [[number(cell) for cell in row[1:]] for row in rows]
+
+
+def export(client, view: str, fmt: str, query: dict):
+    response = client.get(reverse(view, kwargs={"fmt": fmt}), query)
+    assert response.status_code == 200
+    return response
+
+
+@pytest.mark.parametrize("group", [None, "harbour"])
+def test_attendance_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa, group):
+    client.force_login(coordinator_with_mfa)
+    query = dict(PERIOD_QUERY)
+    if group:
+        query["group"] = getattr(programme, group).pk
+    page, figures = page_tables(client.get(reverse("reports:attendance"), query))
+    csv_response = export(client, "reports:attendance_export", "csv", query)
+    xlsx_response = export(client, "reports:attendance_export", "xlsx", query)
+
+    header, sections = csv_sections(csv_response)
+    sheets = xlsx_sections(xlsx_response)
+    for key, caption in ATTENDANCE_TABLES.items():
+        if key not in page:
+            assert group is None and key == "meetings"
+            continue
+        csv_rows, (sheet_header, xlsx_rows) = sections[caption], sheets[caption]
+        assert figures_of(csv_rows[1:]) == figures_of(page[key][1:]), caption
+        assert figures_of(xlsx_rows[1:]) == figures_of(page[key][1:]), caption
+        assert [label.removesuffix(" (%)") for label in csv_rows[0]] == page[key][0]
+        assert sheet_header == header
+    summary = {label: number(value) for label, value in figures["summary"].items()}
+    assert {row[0].removesuffix(" (%)"): number(row[1]) for row in sections["Summary"][1:]} == (
+        summary
+    )
+    assert summary["Meetings held"] == (4 if group else 6)
+
+
+def test_export_header_block_names_period_filters_and_when(client, programme, coordinator_with_mfa):
+    client.force_login(coordinator_with_mfa)
+    query = {**PERIOD_QUERY, "group": programme.shore.pk, "format": "in-person"}
+
+    response = export(client, "reports:attendance_export", "csv", query)
+
+    header, _ = csv_sections(response)
+    assert header["Period"] == "March 1, 2025 – April 30, 2025 (Dates I choose)"
+    assert header["Group"] == "Other Shore"
+    assert header["Format"] == "In person"
+    assert header["Access"] == "Every group in the programme"
+    assert header["Produced"].endswith("(Europe/Rome)")
+    assert "fewer than 5" in header["Small numbers"]
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="attendance-2025-03-01-to-2025-04-30.csv"'
+    )
+    xlsx = export(client, "reports:attendance_export", "xlsx", query)
+    assert xlsx["Content-Disposition"].endswith('.xlsx"')
+    for sheet_header, _ in xlsx_sections(xlsx).values():
+        assert sheet_header["Period"] == header["Period"]
+        assert sheet_header["Group"] == "Other Shore"
+
+
+def test_retention_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa):
+    client.force_login(coordinator_with_mfa)
+    query = {"period": "past-12-months"}
+    page, _ = page_tables(client.get(reverse("reports:retention"), query))
+
+    _, sections = csv_sections(export(client, "reports:retention_export", "csv", query))
+    sheets = xlsx_sections(export(client, "reports:retention_export", "xlsx", query))
+
+    for key, caption in RETENTION_TABLES.items():
+        assert figures_of(sections[caption][1:]) == figures_of(page[key][1:]), caption
+        assert figures_of(sheets[caption][1][1:]) == figures_of(page[key][1:]), caption
+
+
+def test_overview_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa):
+    client.force_login(coordinator_with_mfa)
+    page, figures = page_tables(client.get(reverse("reports:overview")))
+
+    _, sections = csv_sections(export(client, "reports:overview_export", "csv", {}))
+    sheets = xlsx_sections(export(client, "reports:overview_export", "xlsx", {}))
+
+    assert as_dicts(sections["Facilitators' load"]) == as_dicts(page["load"])
+    assert as_dicts(sheets["Facilitators' load"][1]) == {
+        name: {label: number(value) for label, value in row.items()}
+        for name, row in as_dicts(page["load"]).items()
+    }
+    assert {row[0]: row[1] for row in sections["At a glance"][1:]} == figures["figures"]
+
+
+def test_dates_are_dates_in_the_spreadsheet(client, programme, coordinator_with_mfa):
+    client.force_login(coordinator_with_mfa)
+
+    sheets = xlsx_sections(export(client, "reports:attendance_export", "xlsx", PERIOD_QUERY))
+
+    first_week = sheets["Attendance by week"][1][1][0]
+    assert first_week.date() == date(2025, 2, 24)
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, coordinator_with_mfa):
+    group = SupportGroupFactory(name='=HYPERLINK("http://evil.example","x")')
+    MembershipFactory(group=group)
+    client.force_login(coordinator_with_mfa)
+
+    response = export(client, "reports:retention_export", "csv", {"period": "past-12-months"})
+    sheets = xlsx_sections(
+        export(client, "reports:retention_export", "xlsx", {"period": "past-12-months"})
+    )
+
+    assert "\n=HYPERLINK" not in response.content.decode("utf-8-sig")
+    names = [row[0] for _, rows in sheets.values() for row in rows]
+    assert not any(str(name).startswith("=") for name in names)
