@@ -1,5 +1,7 @@
 """Demo support groups across the programme's populations, formats and languages."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from groups.models import (
@@ -160,7 +162,8 @@ DEMO_GROUPS = [
 
 
 def _membership(group, user, *, role, conduct, status=MembershipStatus.ACTIVE, **extra) -> None:
-    now = timezone.now()
+    # Joining dates spread over the months of demo history, so retention has cohorts.
+    now = timezone.now() - timedelta(days=(user.pk * 11 + group.pk * 5) % 150)
     Membership.objects.get_or_create(
         group=group,
         user=user,
