@@ -5,19 +5,18 @@ together by a barrier. The last test removes the lock and shows that the same ra
 over-admits, so the others would notice a broken lock.
 """
 
-import threading
 import time
 from datetime import timedelta
 from itertools import pairwise
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from groups import services
 from groups.errors import MembershipError
 from groups.models import Membership, MembershipStatus, Role, SupportGroup
+from tests.concurrency import run_at_once
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,36 +34,6 @@ def eager_celery():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
-
-
-def run_at_once(calls):
-    """Run each callable in its own thread, all released by one barrier.
-
-    Returns, in the order of `calls`, what each returned or the exception it raised.
-    Each thread has its own database connection and closes it when done.
-    """
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
-    return outcomes
 
 
 def join_call(group, person):

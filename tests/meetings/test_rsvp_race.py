@@ -5,13 +5,11 @@ together by a barrier. The last test removes the lock and shows that the same ra
 over-confirms, so the others would notice a broken lock.
 """
 
-import threading
 import time
 from datetime import timedelta
 from itertools import pairwise
 
 import pytest
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django.utils import timezone
 from groups.models import Role
 from sessions import services
 from sessions.models import Meeting, Rsvp, RsvpResponse, RsvpStatus
+from tests.concurrency import run_at_once
 from tests.factories import MembershipFactory, SupportGroupFactory
 from tests.meetings.factories import MeetingFactory, member_of
 
@@ -26,36 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CAPACITY = 10
 PEOPLE = 50
-
-
-def run_at_once(calls):
-    """Run each callable in its own thread, all released by one barrier.
-
-    Returns, in the order of `calls`, what each returned or the exception it raised.
-    Each thread has its own database connection and closes it when done.
-    """
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
-    return outcomes
 
 
 def rsvp_call(meeting, person, going=True):

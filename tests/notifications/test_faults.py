@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -44,6 +43,7 @@ from members.models import Notification, NotificationPreferences, NotificationSt
 from members.tasks import send_notification
 from sessions.models import Rsvp, RsvpResponse, RsvpStatus
 from sessions.notifications import scan_reminders
+from tests.concurrency import run_at_once
 from tests.factories import MembershipFactory, SupportGroupFactory
 from tests.meetings.factories import MeetingFactory
 from tests.notifications.smtp_sink import SmtpSink, free_port
@@ -134,29 +134,6 @@ def smtp_to(port: int):
         EMAIL_USE_SSL=False,
         EMAIL_TIMEOUT=10,
     )
-
-
-def run_at_once(calls: list[Callable]) -> list:
-    """Run each call in its own thread (own database connection), released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair, daemon=True) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
-    return outcomes
 
 
 def publish_to(url: str) -> None:
