@@ -174,7 +174,7 @@ def summary_table(source: Table, *, caption: str) -> FigureList:
 
 
 def retention_columns() -> list[Column]:
-    columns = [Column("joined", _("Joined"))]
+    columns = [Column("joined", pgettext_lazy("people counted", "Joined"))]
     for weeks in RETENTION_MARKS:
         columns += [
             Column(f"measured_{weeks}", _("Measured at %(weeks)s weeks") % {"weeks": weeks}),
@@ -393,7 +393,10 @@ def overview_document(
         key="open_items",
         caption=str(_("Open items from other areas")),
         header_column=Column("item", _("Item"), Kind.TEXT),
-        columns=[Column("area", _("Area"), Kind.TEXT), Column("count", _("Count"), Kind.COUNT)],
+        columns=[
+            Column("area", pgettext_lazy("part of the app", "Area"), Kind.TEXT),
+            Column("count", _("Count"), Kind.COUNT),
+        ],
         rows=[
             Row(header=item.label, values={"area": item.area, "count": item.count}, url=item.url)
             for item in open_items
