@@ -245,3 +245,4 @@ LOGGING = {
 
 # Demo data (manage.py seed_demo) is refused where this is False.
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
+FORMAT_MODULE_PATH = ["config.formats"]

@@ -75,7 +75,7 @@ def test_export_header_block_names_period_filters_and_when(client, programme, co
     response = export(client, "reports:attendance_export", "csv", query)
 
     header, _ = csv_sections(response)
-    assert header["Period"] == "March 1, 2025 – April 30, 2025 (Dates I choose)"
+    assert header["Period"] == "1 March 2025 – 30 April 2025 (Dates I choose)"
     assert header["Group"] == "Other Shore"
     assert header["Format"] == "In person"
     assert header["Access"] == "Every group in the programme"
