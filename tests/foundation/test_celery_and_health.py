@@ -1,6 +1,7 @@
 """A real Celery worker on the Redis broker, and the /healthz readiness probe."""
 
 import pytest
+from celery._state import _set_task_join_will_block
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import override_settings
@@ -16,6 +17,9 @@ def celery_worker():
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
     ) as worker:
         yield worker
+    # Starting a worker marks this process as one in which waiting on a result would
+    # block a task; it is a test process again once the worker has stopped.
+    _set_task_join_will_block(False)
 
 
 def test_settings_point_celery_at_redis_not_at_an_in_process_stand_in():
