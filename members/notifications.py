@@ -113,6 +113,19 @@ def _send_after_commit(ids: list[int]) -> None:
     transaction.on_commit(enqueue)
 
 
+def insert_new(rows: list[Notification]) -> int:
+    """Insert rows whose key is not taken yet (conflict-safe); returns how many were new.
+
+    The new rows share one creation stamp, so counting them reads the created_at index
+    instead of counting the whole outbox before and after.
+    """
+    stamp = timezone.now()
+    for row in rows:
+        row.created_at = stamp
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return Notification.objects.filter(created_at=stamp).count() if rows else 0
+
+
 def dispatch_due(*, now: datetime | None = None, limit: int = 5000) -> int:
     """Enqueue a send task for every due row not already queued in the last minutes."""
     now = now or timezone.now()

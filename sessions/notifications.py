@@ -136,9 +136,7 @@ def scan_reminders_portable(now: datetime) -> int:
         )
         for rsvp, lead, due in _due_reminders(now)
     ]
-    before = Notification.objects.count()
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return Notification.objects.count() - before
+    return notifications.insert_new(rows)
 
 
 def scan_changes(now: datetime) -> int:
@@ -169,12 +167,11 @@ def scan_changes(now: datetime) -> int:
             )
             for user_id in by_meeting.get(meeting_id, [])
         )
-    before = Notification.objects.count()
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = notifications.insert_new(rows)
     MeetingChange.objects.filter(pk__in=[change_id for change_id, _m in changes]).update(
         notified_at=now
     )
-    return Notification.objects.count() - before
+    return created
 
 
 def scan_digests(now: datetime) -> int:
@@ -206,9 +203,7 @@ def scan_digests(now: datetime) -> int:
                     due_at=due,
                 )
             )
-    before = Notification.objects.count()
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return Notification.objects.count() - before
+    return notifications.insert_new(rows)
 
 
 def _meeting_from(notification: Notification) -> Meeting | None:
