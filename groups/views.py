@@ -24,7 +24,7 @@ from groups.forms import (
     SupportGroupForm,
 )
 from groups.models import JoinPolicy, MembershipStatus
-from members.selectors import user_has_mfa
+from members.decorators import mfa_setup_redirect
 from members.services import audit_record
 from sessions import selectors as meeting_selectors
 
@@ -59,16 +59,7 @@ def group_staff_view(view_func):
         membership = selectors.membership_of(request.user, group)
         if not selectors.can_manage(request.user, membership):
             raise PermissionDenied
-        if not user_has_mfa(request.user):
-            messages.info(
-                request,
-                _(
-                    "Group management shows other people's information. Set up two-factor "
-                    "authentication first; it takes two minutes with an authenticator app."
-                ),
-            )
-            return redirect("mfa_activate_totp")
-        return view_func(request, group, *args, **kwargs)
+        return mfa_setup_redirect(request) or view_func(request, group, *args, **kwargs)
 
     return wrapper
 
@@ -391,9 +382,8 @@ def invitation(request, token):
 def create(request):
     if not request.user.is_coordinator:
         raise PermissionDenied
-    if not user_has_mfa(request.user):
-        messages.info(request, _("Set up two-factor authentication before managing groups."))
-        return redirect("mfa_activate_totp")
+    if refusal := mfa_setup_redirect(request):
+        return refusal
     form = SupportGroupCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {field: form.cleaned_data[field] for field in SupportGroupForm.Meta.fields}

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from members import notifications, selectors, services
+from members.decorators import mfa_setup_redirect
 from members.forms import (
     AccountDeleteForm,
     ConsentForm,
@@ -128,9 +129,8 @@ def delete(request):
 def audit_log(request):
     if not request.user.is_coordinator:
         raise PermissionDenied
-    if not selectors.user_has_mfa(request.user):
-        messages.info(request, _("Set up two-factor authentication before opening the audit log."))
-        return redirect("mfa_activate_totp")
+    if refusal := mfa_setup_redirect(request):
+        return refusal
     page = Paginator(selectors.audit_events(), 50).get_page(request.GET.get("page"))
     return render(request, "members/audit_log.html", {"page": page})
 
@@ -172,9 +172,8 @@ def unsubscribe(request, token):
 def outbox(request):
     if not request.user.is_coordinator:
         raise PermissionDenied
-    if not selectors.user_has_mfa(request.user):
-        messages.info(request, _("Set up two-factor authentication before opening this page."))
-        return redirect("mfa_activate_totp")
+    if refusal := mfa_setup_redirect(request):
+        return refusal
     if request.method == "POST":
         notification_id = request.POST.get("retry", "")
         if notification_id.isdigit() and notifications.notification_retry(

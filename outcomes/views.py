@@ -8,16 +8,15 @@ authentication.
 
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from members.selectors import user_has_mfa
+from members.decorators import mfa_setup_redirect
 from outcomes import charts, documents, open_items, reports
 from outcomes.exports import export_response, small_numbers_note
 from outcomes.forms import PeriodChoice, ReportFilterForm
@@ -34,15 +33,8 @@ def report_view(view_func):
         scope = reports.report_scope(request.user)
         if scope is None:
             raise PermissionDenied
-        if not user_has_mfa(request.user):
-            messages.info(
-                request,
-                _(
-                    "Reports describe the people in your groups. Set up two-factor "
-                    "authentication first; it takes two minutes with an authenticator app."
-                ),
-            )
-            return redirect("mfa_activate_totp")
+        if refusal := mfa_setup_redirect(request):
+            return refusal
         return view_func(request, scope, *args, **kwargs)
 
     return wrapper

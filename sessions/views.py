@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from groups import selectors as group_selectors
 from groups.models import MembershipStatus
-from members.selectors import user_has_mfa
+from members.decorators import mfa_setup_redirect
 from sessions import feeds, recurrence, selectors, services
 from sessions.errors import MeetingError
 from sessions.forms import AttendanceDetailsForm, CancelForm, MeetingEditForm, ScheduleForm
@@ -34,16 +34,7 @@ def _staff_gate(request, group):
     membership = group_selectors.membership_of(request.user, group)
     if not group_selectors.can_manage(request.user, membership):
         raise PermissionDenied
-    if not user_has_mfa(request.user):
-        messages.info(
-            request,
-            _(
-                "Meeting management shows other people's information. Set up two-factor "
-                "authentication first; it takes two minutes with an authenticator app."
-            ),
-        )
-        return redirect("mfa_activate_totp")
-    return None
+    return mfa_setup_redirect(request)
 
 
 def meeting_staff_view(view_func):
