@@ -186,31 +186,12 @@ def _setup(url: str) -> None:
     django.setup()
 
 
-def _server(url: str):
-    import psycopg2
-
-    parts = urlsplit(url)
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=parts.username,
-        password=parts.password,
-        host=parts.hostname,
-        port=parts.port or 5432,
-    )
-    conn.autocommit = True
-    return conn
-
-
-def _current(url: str, name: str) -> bool:
-    server = _server(url)
-    try:
-        with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                return False
-    finally:
-        server.close()
+def _current(name: str) -> bool:
+    import bench_database
     from django.db import connection
+
+    if not bench_database.database_exists(name):
+        return False
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('reports_bench_seed') IS NOT NULL")
@@ -221,19 +202,6 @@ def _current(url: str, name: str) -> bool:
         )
         row = cursor.fetchone()
     return bool(row) and row[0] == MARKER
-
-
-def _recreate(url: str, name: str) -> None:
-    from django.db import connection
-
-    connection.close()
-    server = _server(url)
-    try:
-        with server.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        server.close()
 
 
 def _seed() -> None:
@@ -403,10 +371,12 @@ def main() -> None:
     if not name.endswith("_bench"):
         sys.exit(f"Refusing to seed {name!r}: the benchmark database's name must end in _bench.")
     _setup(args.database_url)
-    if args.reseed or not _current(args.database_url, name):
+    import bench_database
+
+    if args.reseed or not _current(name):
         print(f"== Creating and seeding {name} ({MARKER})")
         started = time.monotonic()
-        _recreate(args.database_url, name)
+        bench_database.recreate(name)
         _seed()
         print(f"== Seeded in {time.monotonic() - started:.0f} s")
     else:

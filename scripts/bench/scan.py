@@ -24,7 +24,7 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg2  # noqa: E402
+import bench_database  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -39,22 +39,7 @@ ZONE = ZoneInfo("Europe/Rome")
 
 
 def recreate_database() -> None:
-    name = settings.DATABASES["default"]["NAME"]
-    if not name.endswith("_bench"):
-        sys.exit(f"Refusing to seed {name!r}: the database name must end in _bench.")
-    params = settings.DATABASES["default"]
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=params["USER"],
-        host=params["HOST"],
-        port=params["PORT"] or 5432,
-        password=params["PASSWORD"] or None,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+    bench_database.recreate(settings.DATABASES["default"]["NAME"])
     call_command("migrate", verbosity=0)
 
 

@@ -30,7 +30,7 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg2  # noqa: E402
+import bench_database  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -278,25 +278,9 @@ COUNTS = [
 ]
 
 
-def _server_connection():
-    """An autocommit connection to the server's maintenance database."""
-    db = settings.DATABASES["default"]
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )
-    conn.autocommit = True
-    return conn
-
-
 def _existing_marker(name: str) -> str | None:
-    with _server_connection() as server, server.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            return None
+    if not bench_database.database_exists(name):
+        return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('bench_seed') IS NOT NULL")
         if not cursor.fetchone()[0]:
@@ -305,17 +289,6 @@ def _existing_marker(name: str) -> str | None:
         row = cursor.fetchone()
     connection.close()
     return row[0] if row else None
-
-
-def _recreate(name: str) -> None:
-    connection.close()
-    server = _server_connection()
-    try:
-        with server.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        server.close()
 
 
 def _seed() -> None:
@@ -382,7 +355,7 @@ def main() -> None:
     else:
         print(f"== Creating database {name} ({MARKER})")
         started = time.monotonic()
-        _recreate(name)
+        bench_database.recreate(name)
         call_command("migrate", interactive=False, verbosity=0)
         print(f"  {'migrate':<38} {'':>14} {time.monotonic() - started:6.1f} s", flush=True)
         seed_started = time.monotonic()
