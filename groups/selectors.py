@@ -2,10 +2,21 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from groups.models import (
     STAFF_ROLES,
+    CodeOfConduct,
     GroupStatus,
     Membership,
     MembershipStatus,
@@ -70,12 +81,26 @@ def group_by_slug(slug: str) -> SupportGroup | None:
         SupportGroup.objects.prefetch_related(_facilitators_prefetch())
         .annotate(
             next_meeting_at=next_meeting_start(),
-            seats_taken=Count(
-                "memberships",
-                filter=Q(
-                    memberships__status=MembershipStatus.ACTIVE,
-                    memberships__role__in=[Role.MEMBER, Role.PEER_MODERATOR],
+            current_conduct_id=Subquery(
+                CodeOfConduct.objects.filter(group_id=OuterRef("pk"))
+                .order_by("-version")
+                .values("pk")[:1]
+            ),
+            # A correlated count: no GROUP BY over every column of the group.
+            seats_taken=Coalesce(
+                Subquery(
+                    Membership.objects.filter(
+                        group_id=OuterRef("pk"),
+                        status=MembershipStatus.ACTIVE,
+                        role__in=[Role.MEMBER, Role.PEER_MODERATOR],
+                    )
+                    .order_by()
+                    .values("group_id")
+                    .annotate(n=Count("id"))
+                    .values("n"),
+                    output_field=IntegerField(),
                 ),
+                Value(0),
             ),
         )
         .filter(slug=slug)
@@ -86,9 +111,7 @@ def group_by_slug(slug: str) -> SupportGroup | None:
 def membership_of(user: User, group: SupportGroup) -> Membership | None:
     if not user.is_authenticated:
         return None
-    return (
-        Membership.objects.select_related("accepted_conduct").filter(group=group, user=user).first()
-    )
+    return Membership.objects.filter(group=group, user=user).first()
 
 
 def can_manage(user: User, membership: Membership | None) -> bool:
@@ -100,6 +123,13 @@ def can_manage(user: User, membership: Membership | None) -> bool:
     return user.is_coordinator
 
 
+def staffs_a_group(user: User) -> bool:
+    """Facilitates or co-facilitates at least one group."""
+    return Membership.objects.filter(
+        user_id=user.pk, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES
+    ).exists()
+
+
 def roster_for(group: SupportGroup) -> QuerySet[Membership]:
     """Current members and the waitlist, staff first, then by display name."""
     return (
@@ -109,6 +139,26 @@ def roster_for(group: SupportGroup) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("status", "-role", "user__display_name", "id")
     )
+
+
+@dataclass(frozen=True)
+class Peer:
+    display_name: str
+    role: str
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+def peers_of(group: SupportGroup) -> list[Peer]:
+    """The active members as other members see them: display name and role only."""
+    rows = (
+        Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE)
+        .order_by("-role", "user__display_name", "id")
+        .values_list("user__display_name", "role")
+    )
+    return [Peer(*row) for row in rows]
 
 
 def pending_requests(group: SupportGroup) -> QuerySet[Membership]:

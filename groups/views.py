@@ -37,12 +37,12 @@ def _group_or_404(slug: str):
 
 
 def _needs_conduct_acceptance(group, membership) -> bool:
-    current = services.current_code_of_conduct(group)
+    """An active member who has not accepted the group's current code of conduct."""
     return (
         membership is not None
         and membership.status == MembershipStatus.ACTIVE
-        and current is not None
-        and (membership.accepted_conduct is None or membership.accepted_conduct.pk != current.pk)
+        and group.current_conduct_id is not None
+        and membership.accepted_conduct_id != group.current_conduct_id
     )
 
 
@@ -93,9 +93,7 @@ def detail(request, slug):
         "can_manage": can_manage,
         "waitlist_position": selectors.waitlist_position(membership) if membership else None,
         "is_full": group.capacity is not None and group.seats_taken >= group.capacity,
-        "peers": selectors.roster_for(group).filter(status=MembershipStatus.ACTIVE)
-        if is_member
-        else None,
+        "peers": selectors.peers_of(group) if is_member else None,
         "upcoming_meetings": meeting_selectors.upcoming_for_group(group)
         if is_member or can_manage
         else None,

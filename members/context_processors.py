@@ -10,7 +10,7 @@ def roles(request):
 
     def is_facilitator() -> bool:
         # One EXISTS query, and only when a template asks (the Reports link).
-        from outcomes.reports import is_facilitator as staffs_a_group
+        from groups.selectors import staffs_a_group
 
         return bool(user is not None and user.is_authenticated and staffs_a_group(user))
 

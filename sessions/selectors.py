@@ -1,6 +1,8 @@
 """Every non-trivial read of meetings, each planned to a fixed number of queries."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db.models import (
     Case,
@@ -14,6 +16,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from groups.models import (
@@ -28,6 +31,7 @@ from sessions.models import (
     AddressVisibility,
     Attendance,
     Meeting,
+    MeetingFormat,
     MeetingStatus,
     Rsvp,
     RsvpResponse,
@@ -38,15 +42,31 @@ MY_MEETINGS_HORIZON = timedelta(days=92)
 VIDEO_LINK_LEAD = timedelta(hours=1)
 
 
+def _rsvp_count(status: str):
+    """How many RSVPs of the outer meeting have `status`: a correlated count, which spares
+    the outer query a GROUP BY over every column it selects."""
+    return Coalesce(
+        Subquery(
+            Rsvp.objects.filter(meeting_id=OuterRef("pk"), status=status)
+            .order_by()
+            .values("meeting_id")
+            .annotate(n=Count("id"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
 def _with_counts(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     return meetings.annotate(
-        confirmed_count=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.CONFIRMED)),
-        waitlist_count=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.WAITLISTED)),
+        confirmed_count=_rsvp_count(RsvpStatus.CONFIRMED),
+        waitlist_count=_rsvp_count(RsvpStatus.WAITLISTED),
     )
 
 
 def meeting_by_id(pk: int) -> Meeting | None:
-    return _with_counts(Meeting.objects.select_related("group", "series").filter(pk=pk)).first()
+    return _with_counts(Meeting.objects.select_related("group").filter(pk=pk)).first()
 
 
 def next_meeting_start(group_ref="pk"):
@@ -120,8 +140,43 @@ def rsvps_for(meeting: Meeting) -> dict[str, list[Rsvp]]:
     return grouped
 
 
-def my_upcoming_meetings(user: User, *, now: datetime | None = None) -> list[Meeting]:
-    """Meetings of every group the person belongs to, soonest first, with their answer."""
+@dataclass(frozen=True)
+class UpcomingMeeting:
+    """A meeting on someone's "my meetings" list, with their answer to it."""
+
+    pk: int
+    title: str
+    group_name: str
+    starts_at: datetime
+    ends_at: datetime
+    format: str
+    status: str
+    my_status: str | None
+    my_waitlist_position: int | None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.group_name
+
+    @property
+    def format_label(self) -> str:
+        return MeetingFormat(self.format).label
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == MeetingStatus.CANCELLED
+
+    @cached_property
+    def url(self) -> str:
+        return reverse("meetings:detail", kwargs={"pk": self.pk})
+
+
+def my_upcoming_meetings(user: User, *, now: datetime | None = None) -> list[UpcomingMeeting]:
+    """Meetings of every group the person belongs to, soonest first, with their answer.
+
+    Read as plain values (one query): the list runs to a few dozen meetings for someone in
+    several weekly groups, and is drawn without building a model instance for each.
+    """
     now = now or timezone.now()
     my_rsvp = Rsvp.objects.filter(meeting_id=OuterRef("pk"), user=user)
     my_position = (
@@ -132,30 +187,51 @@ def my_upcoming_meetings(user: User, *, now: datetime | None = None) -> list[Mee
     group_ids = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values(
         "group_id"
     )
-    return list(
+    rows = (
         Meeting.objects.filter(
             group_id__in=group_ids, ends_at__gt=now, starts_at__lt=now + MY_MEETINGS_HORIZON
         )
-        .select_related("group")
         .annotate(
-            my_response=Subquery(my_rsvp.values("response")[:1]),
             my_status=Subquery(my_rsvp.values("status")[:1]),
             my_waitlist_position=Subquery(my_position, output_field=IntegerField()),
         )
-        .order_by("starts_at", "id")[:200]
+        .order_by("starts_at", "id")
+        .values_list(
+            "pk",
+            "title",
+            "group__name",
+            "starts_at",
+            "ends_at",
+            "format",
+            "status",
+            "my_status",
+            "my_waitlist_position",
+        )[:200]
     )
+    return [UpcomingMeeting(*row) for row in rows]
 
 
-def attendance_sheet(meeting: Meeting) -> list[Membership]:
+@dataclass(frozen=True)
+class SheetRow:
+    """One member on the attendance sheet, with their answer and their mark (or None)."""
+
+    user_id: int
+    display_name: str
+    rsvp_response: str | None
+    rsvp_status: str | None
+    attendance_status: str | None
+
+
+def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
     """The roster for taking attendance: people who said 'going' first, then the rest.
 
-    Each row carries `rsvp_response`, `rsvp_status` and `attendance_status`.
+    Read as plain values (one query): a sheet has a row per member and is drawn on every
+    tap, so it skips building a model instance per row.
     """
     rsvp = Rsvp.objects.filter(meeting=meeting, user_id=OuterRef("user_id"))
     attendance = Attendance.objects.filter(meeting=meeting, user_id=OuterRef("user_id"))
-    return list(
+    rows = (
         Membership.objects.filter(group_id=meeting.group_id, status=MembershipStatus.ACTIVE)
-        .select_related("user")
         .annotate(
             rsvp_response=Subquery(rsvp.values("response")[:1]),
             rsvp_status=Subquery(rsvp.values("status")[:1]),
@@ -172,7 +248,11 @@ def attendance_sheet(meeting: Meeting) -> list[Membership]:
             ),
         )
         .order_by("rsvp_rank", "user__display_name", "id")
+        .values_list(
+            "user_id", "user__display_name", "rsvp_response", "rsvp_status", "attendance_status"
+        )
     )
+    return [SheetRow(*row) for row in rows]
 
 
 def facilitators_of(group: SupportGroup) -> list[Membership]:
