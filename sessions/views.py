@@ -161,10 +161,9 @@ def rsvp(request, pk):
 
 @login_required
 def my_meetings(request):
+    page = selectors.my_upcoming_meetings(request.user, page=request.GET.get("page"))
     return render(
-        request,
-        "sessions/my_meetings.html",
-        {"meetings": selectors.my_upcoming_meetings(request.user)},
+        request, "sessions/my_meetings.html", {"page": page, "meetings": page.object_list}
     )
 
 

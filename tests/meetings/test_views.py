@@ -363,3 +363,44 @@ def test_meeting_page_shows_the_groups_own_clock_time_to_a_viewer_elsewhere(clie
     text = client.get(meeting.get_absolute_url()).text
     assert "13:00" in text
     assert "19:00 in the group" in text
+
+
+def test_my_meetings_shows_twenty_at_a_time_soonest_first(client, scene):
+    member = scene["people"]["member"]
+    group = member.memberships.get().group
+    for day in range(1, 26):
+        make_meeting(group, starts_in=timedelta(days=day), title=f"Evening {day:02}")
+    client.force_login(member)
+
+    first = client.get(reverse("meetings:mine"))
+    titles = [meeting.display_title for meeting in first.context["meetings"]]
+    assert titles == ["Harbour Lights"] + [f"Evening {day:02}" for day in range(1, 20)]
+    assert "Evening 19" in first.text and "Evening 20" not in first.text
+    assert 'rel="next"' in first.text and "?page=2" in first.text
+
+    second = client.get(reverse("meetings:mine"), {"page": 2})
+    assert "Evening 20" in second.text and "Evening 25" in second.text
+    assert "Evening 05" not in second.text
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+
+    beyond = client.get(reverse("meetings:mine"), {"page": "nine"})
+    assert beyond.status_code == 200
+    assert beyond.context["page"].number == 1
+
+
+def test_attendance_sheet_escapes_names_and_keeps_marks(client, scene):
+    group = scene["people"]["member"].memberships.get().group
+    meeting = make_meeting(group, starts_in=timedelta(minutes=-30))
+    tricky = MembershipFactory(
+        group=group, user=UserFactory(display_name='<b>Bold</b> "Quote"')
+    ).user
+    Attendance.objects.create(meeting=meeting, user=tricky, status="late")
+    client.force_login(scene["people"]["facilitator"])
+
+    response = client.get(reverse("meetings:attendance", args=[meeting.pk]))
+
+    assert "<b>Bold</b>" not in response.text
+    assert "&lt;b&gt;Bold&lt;/b&gt; &quot;Quote&quot;" in response.text
+    late = f'id="att-{tricky.pk}-late" name="status-{tricky.pk}" value="late" checked'
+    assert late in response.text
+    assert f'name="initial-{tricky.pk}" value="late"' in response.text
