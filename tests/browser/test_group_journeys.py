@@ -105,15 +105,9 @@ def test_visitor_finds_a_group_signs_up_and_joins_it(page, mailoutbox):
     assert_accessible(page)
     main.get_by_role("button", name="Confirm").click()
 
-    log_in(page, EMAIL, PASSWORD)
-    expect(page.get_by_role("banner").get_by_role("link", name="My account")).to_be_visible()
-    assert_accessible(page)
-
-    page.get_by_role("banner").get_by_role("link", name="Find a group").click()
-    expect(main.get_by_role("heading", level=1)).to_have_text("Find a group")
-    assert_accessible(page)
-    main.get_by_role("link", name="Type 1 Together Online").click()
+    # Confirmed in the same browser: signed in and back on the group they wanted.
     expect(main.get_by_role("heading", level=1)).to_have_text("Type 1 Together Online")
+    expect(page.get_by_role("banner").get_by_role("link", name="My account")).to_be_visible()
     assert_accessible(page)
     main.get_by_role("link", name="Join this group").click()
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from members.models import User
-from tests.factories import UserFactory
+from tests.factories import SupportGroupFactory, UserFactory
 from tests.foundation.helpers import link_path_in, sign_in, signed_in_user_id
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,11 @@ def test_signup_then_email_link_then_login_then_logout(client, mailoutbox):
     response = client.post(confirm_path)
     assert response.status_code == 302
     assert EmailAddress.objects.get(user=person).verified
+    # Confirmed in the browser that signed up: signed in straight away.
+    assert response["Location"] == reverse("home")
+    assert signed_in_user_id(client) == str(person.pk)
 
+    client.post(reverse("account_logout"))
     response = sign_in(client, "newcomer@example.org", "quiet-river-stones-19")
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
@@ -198,6 +202,29 @@ def test_signing_up_with_a_taken_email_looks_the_same_and_creates_no_account(
     assert User.objects.filter(email=user.email).count() == 1
     assert User.objects.get(email=user.email).display_name == user.display_name
     assert "/accounts/confirm-email/" not in "".join(m.body for m in mailoutbox)
+
+
+def test_signing_up_from_a_group_page_comes_back_to_the_group_signed_in(client, mailoutbox):
+    group = SupportGroupFactory(slug="type-1-together")
+    client.post(
+        reverse("account_signup") + f"?next={group.get_absolute_url()}",
+        signup_data(next=group.get_absolute_url()),
+    )
+    response = client.post(link_path_in(mailoutbox[0], "/accounts/confirm-email/"))
+
+    assert response["Location"] == group.get_absolute_url()
+    assert signed_in_user_id(client) == str(User.objects.get(email="newcomer@example.org").pk)
+
+
+def test_a_confirmation_link_opened_in_another_browser_does_not_sign_anyone_in(client, mailoutbox):
+    client.post(reverse("account_signup"), signup_data())
+    elsewhere = Client()
+    response = elsewhere.post(link_path_in(mailoutbox[0], "/accounts/confirm-email/"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login")
+    assert EmailAddress.objects.get(email="newcomer@example.org").verified
+    assert elsewhere.session.get("_auth_user_id") is None
 
 
 def test_logout_needs_a_post_so_a_link_cannot_sign_people_out(client, user):
