@@ -1,5 +1,6 @@
 """The reports' filters: a period and which groups. Anything else is refused with a reason."""
 
+import html
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -7,7 +8,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.utils import formats
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -23,26 +24,28 @@ class ListSelect(forms.Select):
     lists of groups and facilitators run to hundreds of options."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
+        selected = {str(item) for item in self.format_value(value)}
         parts = []
-        for group_name, options, _index in widget["optgroups"]:
-            rendered = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                (
-                    (option["value"], " selected" if option["selected"] else "", option["label"])
-                    for option in options
-                ),
-            )
-            if group_name:
-                rendered = format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
-            parts.append(rendered)
+        for option_value, option_label in self.choices:
+            if isinstance(option_label, list | tuple):
+                inner = "".join(self._option(v, label, selected) for v, label in option_label)
+                label = html.escape(str(option_value))
+                parts.append(f'<optgroup label="{label}">{inner}</optgroup>')
+            else:
+                parts.append(self._option(option_value, option_label, selected))
+        final_attrs = self.build_attrs(self.attrs, attrs)
         return format_html(
             '<select name="{}"{}>{}</select>',
-            widget["name"],
-            flatatt(widget["attrs"]),
-            mark_safe("".join(parts)),  # noqa: S308 - every part was escaped by format_html
+            name,
+            flatatt(final_attrs),
+            mark_safe("".join(parts)),  # noqa: S308 - every part is escaped by _option
         )
+
+    @staticmethod
+    def _option(value, label, selected: set[str]) -> str:
+        value = "" if value is None else str(value)
+        mark = " selected" if value in selected else ""
+        return f'<option value="{html.escape(value)}"{mark}>{html.escape(str(label))}</option>'
 
 
 class PeriodChoice:

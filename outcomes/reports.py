@@ -62,6 +62,7 @@ from sessions.selectors import next_meeting_start
 
 RETENTION_MARKS = (4, 12, 26)  # weeks after joining
 RETENTION_HALF_WINDOW_WEEKS = 2  # the window runs from N-2 to N+2 weeks
+HOURS_A_WEEK = 7 * 24
 COHORT_ROLES = (Role.MEMBER, Role.PEER_MODERATOR)
 OVERDUE_REQUEST_AGE = timedelta(days=7)
 UNSTAFFED_HORIZON = timedelta(days=7)
@@ -207,56 +208,17 @@ def filtered_group_ids(scope: Scope, filters: GroupFilters) -> list[int] | None:
 
 # --- Attendance ------------------------------------------------------------------------
 
+# Meetings in the period, from outcomes_meeting_tally (kept by triggers: see
+# outcomes.models), which holds each meeting's local day beside its counts.
 _WITH_MEETINGS = """
-    WITH meeting AS (
-        SELECT m.id, m.group_id, g.name AS group_name, m.status, m.guest_count, m.starts_at,
-            m.time_zone, m.title,
-            date_trunc(%(unit)s, timezone(m.time_zone, m.starts_at))::date AS bucket
-        FROM meetings_meeting AS m
-        JOIN groups_supportgroup AS g ON g.id = m.group_id
-        WHERE (%(every_group)s OR m.group_id = ANY(%(groups)s))
-            AND m.starts_at >= %(lower)s AND m.starts_at < %(upper)s
-            AND m.starts_at < %(now)s
-            AND timezone(m.time_zone, m.starts_at)::date BETWEEN %(start)s AND %(end)s
-    ),
-    person AS (
-        -- Everyone marked at, or confirmed as going to, each meeting: one row a person.
-        -- (Joined to meetings on the indexed UTC range, which the planner can estimate;
-        -- the meetings outside the period's local days fall away in `fact`.)
-        SELECT coalesce(a.meeting_id, r.meeting_id) AS meeting_id, a.status AS mark,
-            r.meeting_id IS NOT NULL AS going
-        FROM (
-            SELECT a.meeting_id, a.user_id, a.status FROM meetings_attendance AS a
-            JOIN meetings_meeting AS m ON m.id = a.meeting_id
-            WHERE (%(every_group)s OR m.group_id = ANY(%(groups)s))
-                AND m.starts_at >= %(lower)s AND m.starts_at < %(upper)s
-        ) AS a
-        FULL JOIN (
-            SELECT r.meeting_id, r.user_id FROM meetings_rsvp AS r
-            JOIN meetings_meeting AS m ON m.id = r.meeting_id
-            WHERE (%(every_group)s OR m.group_id = ANY(%(groups)s))
-                AND m.starts_at >= %(lower)s AND m.starts_at < %(upper)s
-                AND r.response = %(going)s AND r.status = %(confirmed)s
-        ) AS r ON r.meeting_id = a.meeting_id AND r.user_id = a.user_id
-    ),
-    per_meeting AS (
-        SELECT meeting_id, count(mark) AS marks,
-            count(*) FILTER (WHERE mark = ANY(%(attended)s)) AS attended,
-            count(*) FILTER (WHERE going) AS going,
-            count(*) FILTER (WHERE going AND (mark IS NULL OR mark <> ALL(%(attended)s)))
-                AS no_shows
-        FROM person
-        GROUP BY meeting_id
-    ),
-    fact AS (
-        SELECT meeting.*,
-            meeting.status = %(scheduled)s AS held,
-            meeting.status = %(scheduled)s AND coalesce(per_meeting.marks, 0) > 0 AS registered,
-            coalesce(per_meeting.attended, 0) AS attended,
-            coalesce(per_meeting.going, 0) AS going,
-            coalesce(per_meeting.no_shows, 0) AS no_shows
-        FROM meeting
-        LEFT JOIN per_meeting ON per_meeting.meeting_id = meeting.id
+    WITH fact AS (
+        SELECT t.meeting_id AS id, t.group_id, g.name AS group_name, t.guest_count,
+            t.starts_at, date_trunc(%(unit)s, t.day::timestamp)::date AS bucket, t.held,
+            t.held AND t.marks > 0 AS registered, t.attended, t.going, t.no_shows
+        FROM outcomes_meeting_tally AS t
+        JOIN groups_supportgroup AS g ON g.id = t.group_id
+        WHERE (%(every_group)s OR t.group_id = ANY(%(groups)s))
+            AND t.day BETWEEN %(start)s AND %(end)s AND t.starts_at < %(now)s
     )
 """
 
@@ -280,52 +242,78 @@ _SELECT_FIGURES = """
     ORDER BY by_group, group_name, group_id, bucket
 """
 _SELECT_MEETINGS = """
-    SELECT id, group_id, starts_at, time_zone, title, group_name, held, registered,
-        attended, guest_count, going, no_shows
+    SELECT fact.id, fact.group_id, fact.starts_at, m.time_zone, m.title, group_name, held,
+        registered, attended, fact.guest_count, going, no_shows
     FROM fact
-    ORDER BY starts_at, id
+    JOIN meetings_meeting AS m ON m.id = fact.id
+    ORDER BY fact.starts_at, fact.id
 """
 # Joined from constant strings only: every value is a query parameter.
 _ATTENDANCE_FIGURES = _WITH_MEETINGS + _SELECT_FIGURES
 _MEETING_ROWS = _WITH_MEETINGS + _SELECT_MEETINGS
 
-# Every attendance of the report's groups up to the end of the period, reduced to one row
-# per person and group (and per person overall) with the first day they came; then counted.
+# The people who came in the period, per group and overall, and which of them had come
+# before it, from outcomes_group_attendee: one row per group and person, with every local
+# day they came on. Days before `settled` (the day before today in UTC) are those of
+# meetings that have certainly started; for the days since, when a meeting may still be
+# to come, the attendances themselves are looked up (a few rows).
 _PEOPLE = """
-    WITH attended AS (
-        SELECT m.group_id, a.user_id, timezone(m.time_zone, m.starts_at)::date AS day
-        FROM meetings_attendance AS a
-        JOIN meetings_meeting AS m ON m.id = a.meeting_id
-        WHERE (%(every_group)s OR m.group_id = ANY(%(groups)s)) AND m.status = %(scheduled)s
-            AND a.status = ANY(%(attended)s)
-            AND m.starts_at < %(upper)s AND m.starts_at < %(now)s
+    WITH recent AS MATERIALIZED (
+        SELECT group_id, user_id, day FROM outcomes_attended_day
+        WHERE (%(every_group)s OR group_id = ANY(%(groups)s))
+            AND day >= %(settled)s AND day <= %(end)s AND starts_at < %(now)s
     ),
-    person AS (
-        SELECT GROUPING(group_id) = 0 AS by_group, group_id, user_id, min(day) AS first_day,
-            bool_or(day >= %(start)s) AS came
-        FROM attended
-        WHERE day <= %(end)s
-        GROUP BY GROUPING SETS ((group_id, user_id), (user_id))
+    attendee AS MATERIALIZED (
+        SELECT a.group_id, a.user_id,
+            a.days && daterange(%(start)s, greatest(%(start)s, least(%(end)s + 1, %(settled)s)))
+                OR (a.group_id, a.user_id) IN (
+                    SELECT group_id, user_id FROM recent WHERE day >= %(start)s
+                ) AS came,
+            a.first_day < least(%(start)s, %(settled)s)
+                OR (a.group_id, a.user_id) IN (
+                    SELECT group_id, user_id FROM recent WHERE day < %(start)s
+                ) AS came_before
+        FROM outcomes_group_attendee AS a
+        WHERE (%(every_group)s OR a.group_id = ANY(%(groups)s)) AND a.first_day <= %(end)s
+            -- someone who had come by the end of the period: their group's row says 0,
+            -- not "no figure", when no one came in it
+            AND (a.first_day < %(settled)s OR (a.group_id, a.user_id) IN (
+                SELECT group_id, user_id FROM recent
+            ))
     )
-    SELECT by_group, group_id,
-        count(*) FILTER (WHERE came) AS people,
-        count(*) FILTER (WHERE came AND first_day >= %(start)s) AS new_people,
-        count(*) FILTER (WHERE came AND first_day < %(start)s) AS returning_people
-    FROM person
-    GROUP BY by_group, group_id
+    SELECT true AS by_group, group_id, count(*) FILTER (WHERE came) AS people,
+        count(*) FILTER (WHERE came AND NOT came_before) AS new_people,
+        count(*) FILTER (WHERE came AND came_before) AS returning_people
+    FROM attendee
+    GROUP BY group_id
+    UNION ALL
+    SELECT false, NULL, count(*) FILTER (WHERE came),
+        count(*) FILTER (WHERE came AND NOT came_before),
+        count(*) FILTER (WHERE came AND came_before)
+    FROM (
+        SELECT bool_or(came) AS came, bool_or(came_before) AS came_before
+        FROM attendee
+        GROUP BY user_id
+    ) AS person
+    HAVING count(*) > 0
 """
 
+# Different people per week or month: the bucket expression is written out (not a
+# parameter) so that it matches the expression indexes on outcomes_attended_day, which
+# hand the rows over in (bucket, person) order.
 _PEOPLE_PER_BUCKET = """
-    SELECT date_trunc(%(unit)s, timezone(m.time_zone, m.starts_at))::date AS bucket,
-        count(DISTINCT a.user_id) AS people
-    FROM meetings_attendance AS a
-    JOIN meetings_meeting AS m ON m.id = a.meeting_id
-    WHERE (%(every_group)s OR m.group_id = ANY(%(groups)s)) AND m.status = %(scheduled)s
-        AND a.status = ANY(%(attended)s)
-        AND m.starts_at >= %(lower)s AND m.starts_at < %(upper)s AND m.starts_at < %(now)s
-        AND timezone(m.time_zone, m.starts_at)::date BETWEEN %(start)s AND %(end)s
-    GROUP BY 1
+    SELECT bucket, count(*) AS people
+    FROM (
+        SELECT DISTINCT date_trunc('{unit}', day::timestamp)::date AS bucket, user_id
+        FROM outcomes_attended_day
+        WHERE date_trunc('{unit}', day::timestamp)::date
+                BETWEEN date_trunc('{unit}', %(start)s::timestamp)::date AND %(end)s
+            AND day BETWEEN %(start)s AND %(end)s AND starts_at < %(now)s
+            AND (%(every_group)s OR group_id = ANY(%(groups)s))
+    ) AS attendee
+    GROUP BY bucket
 """
+PEOPLE_PER_BUCKET = {unit: _PEOPLE_PER_BUCKET.replace("{unit}", unit) for unit in ("week", "month")}
 
 
 @dataclass
@@ -392,6 +380,8 @@ def _params(group_ids, period: Period, now: datetime, unit: str = "week") -> dic
         "lower": lower,
         "upper": upper,
         "now": now,
+        # Every meeting on a local day before this one has started (UTC-12 at the latest).
+        "settled": now.astimezone(UTC).date() - timedelta(days=1),
         "unit": unit,
         "attended": [str(status) for status in ATTENDED],
         "scheduled": str(MeetingStatus.SCHEDULED),
@@ -401,15 +391,23 @@ def _params(group_ids, period: Period, now: datetime, unit: str = "week") -> dic
     }
 
 
-# Enough memory for the per-person grouping of a large programme to hash, not sort on disk.
-REPORT_WORK_MEM = "64MB"
+# A report's statements run in one transaction with settings of their own: memory enough
+# for the per-group grouping sets and the (bucket, person) counting to stay in memory; no
+# JIT compilation (it costs more, on these plans, than the milliseconds it saves); and the
+# cost of a random read of a cached index page, which the reporting tables nearly always
+# are, so that the planner reads the week and month indexes in order instead of hashing
+# every (bucket, person) pair.
+REPORT_SETTINGS = (
+    "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),"
+    " set_config('random_page_cost', '1.1', true)"
+)
 
 
 @contextmanager
 def _report_transaction():
-    """One transaction for a report's statements, with more working memory than a page."""
+    """One transaction for a report's statements, with the settings above."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = %s", [REPORT_WORK_MEM])
+        cursor.execute(REPORT_SETTINGS)
         yield
 
 
@@ -447,13 +445,13 @@ def attendance_data(
     unit: str = "week",
     with_meetings: bool = False,
 ) -> AttendanceData:
-    """Attendance figures per group, per week or month and overall: three queries (and a
-    SET LOCAL), plus one for the per-meeting rows when `with_meetings` (one group)."""
+    """Attendance figures per group, per week or month and overall: three queries (and one
+    for their settings), plus one for the per-meeting rows when `with_meetings` (one group)."""
     params = _params(group_ids, period, now, unit)
     with _report_transaction():
         figure_rows = _fetch(_ATTENDANCE_FIGURES, params)
         people_rows = _fetch(_PEOPLE, params)
-        bucket_rows = _fetch(_PEOPLE_PER_BUCKET, params)
+        bucket_rows = _fetch(PEOPLE_PER_BUCKET[unit], params)
         meeting_rows = _fetch(_MEETING_ROWS, params) if with_meetings else None
     total = Figures()
     groups: dict[int, GroupFigures] = {}
@@ -506,9 +504,11 @@ def attendance_data(
 
 # --- Retention -------------------------------------------------------------------------
 
+# Each membership's attendances at its group are one row of outcomes_group_attendee, with
+# every meeting start as a multirange: "still attending at N weeks" is one overlap test.
 _RETENTION = """
     WITH cohort AS (
-        SELECT ms.id, ms.group_id, g.name AS group_name, ms.user_id, ms.joined_at,
+        SELECT ms.group_id, g.name AS group_name, ms.user_id, ms.joined_at,
             date_trunc('month', timezone(g.time_zone, ms.joined_at))::date AS month
         FROM groups_membership AS ms
         JOIN groups_supportgroup AS g ON g.id = ms.group_id
@@ -518,38 +518,49 @@ _RETENTION = """
             AND timezone(g.time_zone, ms.joined_at)::date BETWEEN %(start)s AND %(end)s
     ),
     mark AS (
-        SELECT cohort.id, cohort.group_id, cohort.group_name, cohort.month, w.weeks,
-            cohort.joined_at + (w.weeks + %(half)s) * interval '7 days' <= %(now)s AS measured,
-            CASE WHEN cohort.joined_at + (w.weeks + %(half)s) * interval '7 days' <= %(now)s
-            THEN EXISTS (
-                SELECT 1 FROM meetings_meeting AS m
-                JOIN meetings_attendance AS a ON a.meeting_id = m.id
-                WHERE m.group_id = cohort.group_id AND a.user_id = cohort.user_id
-                    AND m.status = %(scheduled)s AND a.status = ANY(%(attended)s)
-                    AND m.starts_at >= cohort.joined_at
-                        + (w.weeks - %(half)s) * interval '7 days'
-                    AND m.starts_at < cohort.joined_at + (w.weeks + %(half)s) * interval '7 days'
-            ) ELSE false END AS retained
+        SELECT cohort.group_id, cohort.group_name, cohort.month,
+            {mark_flags}
         FROM cohort
-        CROSS JOIN unnest(%(marks)s::int[]) AS w (weeks)
+        LEFT JOIN outcomes_group_attendee AS a
+            ON a.group_id = cohort.group_id AND a.user_id = cohort.user_id
     )
     SELECT GROUPING(group_id, group_name) = 0 AS by_group, GROUPING(month) = 0 AS by_month,
         group_id, group_name, month,
-        count(DISTINCT id) AS joined,
-        {marks}
+        count(*) AS joined,
+        {mark_counts}
     FROM mark
     GROUP BY GROUPING SETS ((group_id, group_name), (month), ())
     ORDER BY by_group, group_name, group_id, month
 """
-_RETENTION_MARK_COLUMNS = """
-        count(*) FILTER (WHERE weeks = {weeks} AND measured) AS measured_{weeks},
-        count(*) FILTER (WHERE weeks = {weeks} AND retained) AS retained_{weeks},
-        round(100.0 * count(*) FILTER (WHERE weeks = {weeks} AND retained)
-            / nullif(count(*) FILTER (WHERE weeks = {weeks} AND measured), 0)) AS share_{weeks}
-"""
+# Measured: the window [N-2, N+2) weeks after joining has ended. Retained: measured, and
+# an attendance started in the window. A week is 168 hours (as '7 days' is in the UTC of the
+# report's connection), which PostgreSQL adds to an instant without a calendar.
+_RETENTION_MARK_FLAGS = """
+            cohort.joined_at + interval '{end} hours' <= %(now)s AS measured_{weeks},
+            cohort.joined_at + interval '{end} hours' <= %(now)s
+                AND coalesce(a.starts && tstzrange(
+                    cohort.joined_at + interval '{start} hours',
+                    cohort.joined_at + interval '{end} hours'
+                ), false) AS retained_{weeks}"""
+_RETENTION_MARK_COUNTS = """
+        count(*) FILTER (WHERE measured_{weeks}) AS measured_{weeks},
+        count(*) FILTER (WHERE retained_{weeks}) AS retained_{weeks},
+        round(100.0 * count(*) FILTER (WHERE retained_{weeks})
+            / nullif(count(*) FILTER (WHERE measured_{weeks}), 0)) AS share_{weeks}"""
+# Joined from constant strings and the integer marks only: every value is a parameter.
 RETENTION_SQL = _RETENTION.replace(
-    "{marks}",
-    ",".join(_RETENTION_MARK_COLUMNS.format(weeks=weeks) for weeks in RETENTION_MARKS),
+    "{mark_flags}",
+    ",".join(
+        _RETENTION_MARK_FLAGS.format(
+            weeks=int(weeks),
+            start=int(weeks - RETENTION_HALF_WINDOW_WEEKS) * HOURS_A_WEEK,
+            end=int(weeks + RETENTION_HALF_WINDOW_WEEKS) * HOURS_A_WEEK,
+        )
+        for weeks in RETENTION_MARKS
+    ),
+).replace(
+    "{mark_counts}",
+    ",".join(_RETENTION_MARK_COUNTS.format(weeks=int(weeks)) for weeks in RETENTION_MARKS),
 )
 
 
@@ -572,12 +583,9 @@ class RetentionData:
 
 
 def retention_data(group_ids: list[int] | None, period: Period, *, now: datetime) -> RetentionData:
-    """Cohorts of joiners by month and by group, and overall: one query (and a SET LOCAL)."""
-    params = {
-        **_params(group_ids, period, now),
-        "half": RETENTION_HALF_WINDOW_WEEKS,
-        "marks": list(RETENTION_MARKS),
-    }
+    """Cohorts of joiners by month and by group, and overall: one query (and one for its
+    settings)."""
+    params = _params(group_ids, period, now)
     with _report_transaction():
         rows = _fetch(RETENTION_SQL, params)
     total, months, groups = Cohort(), [], []

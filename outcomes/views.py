@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,12 +21,16 @@ from members.decorators import mfa_setup_redirect
 from outcomes import charts, documents, open_items, reports
 from outcomes.exports import export_response, small_numbers_note
 from outcomes.forms import PeriodChoice, ReportFilterForm
+from outcomes.services import report_tables_available
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-def report_view(view_func):
-    """Open to coordinators and facilitators, with MFA on; the view receives their Scope."""
+def report_view(view_func=None, *, page: str = "", needs_postgresql: bool = False):
+    """Open to coordinators and facilitators, with MFA on; the view receives their Scope.
+    A report counted by PostgreSQL answers, on another database, with a page saying so."""
+    if view_func is None:
+        return lambda func: report_view(func, page=page, needs_postgresql=needs_postgresql)
 
     @login_required
     @wraps(view_func)
@@ -35,6 +40,13 @@ def report_view(view_func):
             raise PermissionDenied
         if refusal := mfa_setup_redirect(request):
             return refusal
+        if needs_postgresql and not report_tables_available():
+            return render(
+                request,
+                "reports/unavailable.html",
+                {"page": page, "database": connection.display_name},
+                status=501,
+            )
         return view_func(request, scope, *args, **kwargs)
 
     return wrapper
@@ -108,7 +120,7 @@ def _invalid(request, template: str, form, page: str):
     return render(request, template, {"form": form, "page": page, "invalid": True}, status=400)
 
 
-@report_view
+@report_view(page="attendance", needs_postgresql=True)
 def attendance(request, scope, fmt=None):
     form = _filter_form(request, scope, default_period=PeriodChoice.PAST_6_MONTHS, with_trend=True)
     if not form.is_valid():
@@ -157,7 +169,7 @@ def attendance(request, scope, fmt=None):
     )
 
 
-@report_view
+@report_view(page="retention", needs_postgresql=True)
 def retention(request, scope, fmt=None):
     form = _filter_form(
         request, scope, default_period=PeriodChoice.PAST_12_MONTHS, with_trend=False

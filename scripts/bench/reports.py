@@ -14,7 +14,8 @@ Shape: 1,000 groups in three time zones, 30,000 members in one to three groups e
 (joined over the past two years), a facilitator per group, a weekly meeting per group for
 104 weeks back and 4 ahead (1 in 50 cancelled, up to 3 walk-in guests), and 1,000,000
 attendance marks at past meetings (about ten a meeting: 70% present, 10% late, 10% absent,
-10% excused) with an RSVP for most of them.
+10% excused) with an RSVP for most of them. The rows go in with triggers off; the
+reports' tables (outcomes.models) are then counted from them in one statement each.
 """
 
 import argparse
@@ -37,7 +38,7 @@ WEEKS_AHEAD = 4
 ATTENDANCE = 1_000_000
 TIME_ZONES = ["Europe/Rome", "Europe/London", "America/New_York"]
 CITIES = ["Milano", "Roma", "Torino", "Napoli", "Bologna", "London", "New York", "Madrid"]
-MARKER = f"groups={GROUPS} members={MEMBERS} attendance={ATTENDANCE} v1"
+MARKER = f"groups={GROUPS} members={MEMBERS} attendance={ATTENDANCE} v2"
 
 # One statement each; %(name)s are parameters.
 SEED_STEPS = [
@@ -241,9 +242,14 @@ def _seed() -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"  # noqa: S608
             )
         cursor.execute("SET session_replication_role = DEFAULT")
+        # The rows above went in with triggers off (replica role): the reports' tables are
+        # counted once, in bulk, from them, then vacuumed for index-only scans.
         started = time.monotonic()
-        cursor.execute("ANALYZE")
-        print(f"  {'ANALYZE':<24} {'':>12} {time.monotonic() - started:7.1f} s", flush=True)
+        cursor.execute("SELECT outcomes_rebuild_report_tables()")
+        print(f"  {'report tables':<24} {'':>12} {time.monotonic() - started:7.1f} s", flush=True)
+        started = time.monotonic()
+        cursor.execute("VACUUM ANALYZE")
+        print(f"  {'VACUUM ANALYZE':<24} {'':>12} {time.monotonic() - started:7.1f} s", flush=True)
         cursor.execute("CREATE TABLE reports_bench_seed (marker text, seeded_at timestamptz)")
         cursor.execute("INSERT INTO reports_bench_seed VALUES (%s, now())", [MARKER])
 
