@@ -1,7 +1,9 @@
 """CSV and XLSX exports: they open with csv and openpyxl and hold the page's numbers."""
 
-from datetime import date
+import io
+from datetime import date, datetime
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -142,3 +144,27 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, coordinato
     assert "\n=HYPERLINK" not in response.content.decode("utf-8-sig")
     names = [row[0] for _, rows in sheets.values() for row in rows]
     assert not any(str(name).startswith("=") for name in names)
+
+
+def test_xlsx_sheets_keep_their_headings_in_view_and_dates_as_dates(
+    client, programme, coordinator_with_mfa
+):
+    client.force_login(coordinator_with_mfa)
+    query = {**PERIOD_QUERY, "group": programme.harbour.pk}
+    response = export(client, "reports:attendance_export", "xlsx", query)
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = workbook[ATTENDANCE_TABLES["meetings"]]
+
+    headings = (
+        next(row for row in sheet.iter_rows() if row[0].value == ATTENDANCE_TABLES["meetings"])[
+            0
+        ].row
+        + 1
+    )
+    assert sheet.freeze_panes == f"B{headings + 1}"
+    assert sheet.cell(row=1, column=1).font.bold
+    assert all(cell.font.bold for cell in sheet[headings] if cell.value is not None)
+    first_meeting = sheet.cell(row=headings + 1, column=1)
+    assert isinstance(first_meeting.value, datetime)
+    assert first_meeting.number_format == "yyyy-mm-dd hh:mm"
+    assert sheet.column_dimensions["A"].width == 34
