@@ -368,3 +368,34 @@ def test_facilitator_takes_attendance_for_twelve_people_on_a_phone(page, sign_in
         row = main.get_by_role("group", name=re.compile(rf"^{name}\b"))
         expect(row.get_by_role("radio", name=status)).to_be_checked()
     assert_accessible(page)
+
+
+def test_member_pages_through_their_meetings(page, sign_in):
+    group = SupportGroupFactory(name="Harbour Lights")
+    member = UserFactory(display_name="Dora")
+    MembershipFactory(group=group, user=member)
+    soon = timezone.now() + timedelta(hours=2)
+    for day in range(24):
+        MeetingFactory(
+            group=group, title=f"Evening {day + 1:02}", starts_at=soon + timedelta(days=day)
+        )
+    sign_in(member)
+    main = page.get_by_role("main")
+    page.goto("/")
+    assert_accessible(page)
+
+    page.get_by_role("banner").get_by_role("link", name="My meetings").click()
+    expect(main.get_by_role("heading", level=2)).to_have_count(20)
+    expect(main.get_by_role("link", name="Evening 20")).to_be_visible()
+    more = main.get_by_role("navigation", name="More meetings")
+    expect(more).to_contain_text("Page 1 of 2")
+    assert_accessible(page)
+    more.get_by_role("link", name="Later meetings").click()
+
+    expect(main.get_by_role("heading", level=2)).to_have_count(4)
+    expect(main.get_by_role("link", name="Evening 21")).to_be_visible()
+    expect(more.get_by_role("link", name="Later meetings")).to_have_count(0)
+    assert_accessible(page)
+    more.get_by_role("link", name="Sooner meetings").click()
+    expect(main.get_by_role("link", name="Evening 01")).to_be_visible()
+    assert_accessible(page)
