@@ -25,13 +25,7 @@ class _RowDrawer:
 
     def __init__(self, *, editable: bool, attendance_url: str):
         self.editable = editable
-        self.htmx = (
-            f' hx-post="{escape(attendance_url)}" hx-trigger="change"'
-            ' hx-params="csrfmiddlewaretoken,status-{user_id}" hx-target="this"'
-            ' hx-swap="outerHTML"'
-            if editable
-            else ""
-        )
+        self.post_url = escape(attendance_url)
         self.choices = [
             (str(value), escape(str(label))) for value, label in AttendanceStatus.choices
         ]
@@ -56,7 +50,13 @@ class _RowDrawer:
         tag = self.tags.get(row.rsvp_status)
         parts = [
             f'<fieldset class="attendance-row" id="attendance-{user_id}"',
-            self.htmx.format(user_id=user_id),
+            (
+                f' hx-post="{self.post_url}" hx-trigger="change"'
+                f' hx-params="csrfmiddlewaretoken,status-{user_id}" hx-target="this"'
+                ' hx-swap="outerHTML"'
+                if self.editable
+                else ""
+            ),
             f'><legend><span class="attendee-name">{escape(row.display_name)}</span>',
             f' <span class="tag">{tag}</span>' if tag else "",
             "</legend>",
