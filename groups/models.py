@@ -172,6 +172,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = (Role.FACILITATOR, Role.CO_FACILITATOR)
+# Roles that take one of the group's places (its capacity).
+SEAT_ROLES = (Role.MEMBER, Role.PEER_MODERATOR)
 
 
 class MembershipStatus(models.TextChoices):

@@ -3,18 +3,16 @@
 from dataclasses import dataclass
 
 from django.db.models import (
-    Count,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
+from config.queries import correlated_count
 from groups.models import (
+    SEAT_ROLES,
     STAFF_ROLES,
     CodeOfConduct,
     GroupStatus,
@@ -86,21 +84,10 @@ def group_by_slug(slug: str) -> SupportGroup | None:
                 .order_by("-version")
                 .values("pk")[:1]
             ),
-            # A correlated count: no GROUP BY over every column of the group.
-            seats_taken=Coalesce(
-                Subquery(
-                    Membership.objects.filter(
-                        group_id=OuterRef("pk"),
-                        status=MembershipStatus.ACTIVE,
-                        role__in=[Role.MEMBER, Role.PEER_MODERATOR],
-                    )
-                    .order_by()
-                    .values("group_id")
-                    .annotate(n=Count("id"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
+            seats_taken=correlated_count(
+                Membership.objects.filter(
+                    group_id=OuterRef("pk"), status=MembershipStatus.ACTIVE, role__in=SEAT_ROLES
+                )
             ),
         )
         .filter(slug=slug)

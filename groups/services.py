@@ -17,6 +17,7 @@ from groups import notifications as group_notifications
 from groups import tasks
 from groups.errors import InvitationError, MembershipError
 from groups.models import (
+    SEAT_ROLES,
     STAFF_ROLES,
     CodeOfConduct,
     GroupStatus,
@@ -30,7 +31,6 @@ from groups.models import (
 from members.models import User
 
 INVITATION_LIFETIME = timedelta(days=14)
-SEAT_ROLES = (Role.MEMBER, Role.PEER_MODERATOR)
 
 
 def _lock_group(group_id: int) -> SupportGroup:

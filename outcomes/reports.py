@@ -36,18 +36,14 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
-    Func,
-    IntegerField,
     Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
     Window,
 )
-from django.db.models.functions import Coalesce
 
+from config.queries import correlated_count
 from groups.models import (
     STAFF_ROLES,
     GroupStatus,
@@ -56,6 +52,7 @@ from groups.models import (
     Role,
     SupportGroup,
 )
+from groups.selectors import staffs_a_group
 from members.models import User
 from sessions.models import ATTENDED, Meeting, MeetingStatus, RsvpResponse, RsvpStatus
 from sessions.selectors import next_meeting_start
@@ -95,15 +92,9 @@ def report_scope(user: User) -> Scope | None:
         return None
     if user.is_coordinator:
         return Scope(user_id=user.pk, everything=True)
-    if is_facilitator(user):
+    if staffs_a_group(user):
         return Scope(user_id=user.pk, everything=False)
     return None
-
-
-def is_facilitator(user: User) -> bool:
-    return Membership.objects.filter(
-        user=user, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES
-    ).exists()
 
 
 @dataclass(frozen=True)
@@ -612,19 +603,6 @@ def retention_data(group_ids: list[int] | None, period: Period, *, now: datetime
 # --- Programme overview ----------------------------------------------------------------
 
 
-def _count_of(queryset) -> Subquery:
-    """A correlated COUNT(*) of `queryset` as an integer annotation."""
-    return Coalesce(
-        Subquery(
-            queryset.order_by()
-            .annotate(count=Func(Value(1), function="COUNT"))
-            .values("count")[:1],
-            output_field=IntegerField(),
-        ),
-        0,
-    )
-
-
 def _staffed(group_ref: str = "pk") -> Exists:
     return Exists(
         Membership.objects.filter(
@@ -699,7 +677,7 @@ def programme_overview(scope: Scope, *, now: datetime) -> Overview:
             )
         )
         .annotate(
-            group_count=_count_of(
+            group_count=correlated_count(
                 Membership.objects.filter(
                     user_id=OuterRef("pk"),
                     status=MembershipStatus.ACTIVE,
@@ -707,10 +685,10 @@ def programme_overview(scope: Scope, *, now: datetime) -> Overview:
                     group__in=open_groups,
                 )
             ),
-            meetings_past=_count_of(
+            meetings_past=correlated_count(
                 meetings_of_their_groups.filter(starts_at__gte=now - LOAD_WINDOW, starts_at__lt=now)
             ),
-            meetings_next=_count_of(
+            meetings_next=correlated_count(
                 meetings_of_their_groups.filter(starts_at__gte=now, starts_at__lt=now + LOAD_WINDOW)
             ),
         )

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from config.queries import correlated_count
 from groups.models import (
     STAFF_ROLES,
     Membership,
@@ -44,26 +45,14 @@ MY_MEETINGS_PAGE_SIZE = 20
 VIDEO_LINK_LEAD = timedelta(hours=1)
 
 
-def _rsvp_count(status: str):
-    """How many RSVPs of the outer meeting have `status`: a correlated count, which spares
-    the outer query a GROUP BY over every column it selects."""
-    return Coalesce(
-        Subquery(
-            Rsvp.objects.filter(meeting_id=OuterRef("pk"), status=status)
-            .order_by()
-            .values("meeting_id")
-            .annotate(n=Count("id"))
-            .values("n"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 def _with_counts(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     return meetings.annotate(
-        confirmed_count=_rsvp_count(RsvpStatus.CONFIRMED),
-        waitlist_count=_rsvp_count(RsvpStatus.WAITLISTED),
+        confirmed_count=correlated_count(
+            Rsvp.objects.filter(meeting_id=OuterRef("pk"), status=RsvpStatus.CONFIRMED)
+        ),
+        waitlist_count=correlated_count(
+            Rsvp.objects.filter(meeting_id=OuterRef("pk"), status=RsvpStatus.WAITLISTED)
+        ),
     )
 
 
