@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
 from django.db.models import Count
@@ -18,6 +19,19 @@ from members.models import (
 
 def user_has_mfa(user: User) -> bool:
     return user.is_authenticated and is_mfa_enabled(user)
+
+
+def session_passed_second_factor(request) -> bool:
+    """Whether this session used an authenticator (at sign-in, since, or by setting one up).
+
+    allauth records every authentication step in the session; the person must also still
+    have an authenticator, so removing it closes staff pages again.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    records = get_authentication_records(request, user)
+    return any(record.get("method") == "mfa" for record in records) and user_has_mfa(user)
 
 
 def consent_state(*, user: User) -> dict[str, bool]:
@@ -41,7 +55,8 @@ def audit_events(*, subject: User | None = None):
 
 
 def personal_data_export(*, user: User) -> dict:
-    """Everything stored about one person, JSON-ready."""
+    """Everything stored about one person, JSON-ready: the account itself, then every
+    app's registered sections (members.personal_data)."""
     data = {
         "profile": {
             "email": user.email,
@@ -55,24 +70,6 @@ def personal_data_export(*, user: User) -> dict:
         "email_addresses": list(
             EmailAddress.objects.filter(user=user).values("email", "verified", "primary")
         ),
-        "consents": [
-            {
-                "kind": record.kind,
-                "version": record.version,
-                "given": record.given,
-                "recorded_at": record.recorded_at.isoformat(),
-            }
-            for record in consent_history(user=user)
-        ],
-        "staff_access_to_your_data": [
-            {
-                "by": event.actor.display_name if event.actor else None,
-                "action": event.action,
-                "context": event.context,
-                "at": event.created_at.isoformat(),
-            }
-            for event in audit_events(subject=user)
-        ],
     }
     for section in personal_data.sections():
         data[section.name] = section.export(user)

@@ -1,14 +1,19 @@
 """A person downloads everything stored about them, then erases their account.
 
-After erasure their email, full name and display name must be nowhere in the database:
-every text-like column of every table is searched. The rows that make group numbers add
-up stay (anonymous), the seat they held goes to the next person waiting, and the
-facilitators hear that a member left without being told who.
+The scene plants the person in every app: groups (memberships, requests, invitations),
+meetings (RSVPs confirmed and waitlisted, attendance and its history, a note naming
+them, a calendar feed), the outbox (a failed email whose error quotes their address),
+preferences, consents, the audit log, allauth's addresses and authenticator and Django's
+admin log (see also every_app.py). After erasure their email, full name and display name
+must be nowhere in the database: every text-like column of every table is searched. The
+rows that make group numbers add up stay (anonymous), the seat they held goes to the
+next person waiting, and the facilitators hear that a member left without being told who.
 """
 
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -27,10 +32,15 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from groups import services as group_services
 from groups.models import Invitation, JoinPolicy, Membership, MembershipStatus, Role
+from members import personal_data
 from members.models import AuditEvent, ConsentKind, User
 from members.services import account_erase, audit_record, consent_record, consents_update
+from outcomes.services import report_tables_available
+from sessions.models import CalendarFeedToken
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.foundation.helpers import totp_code
+from tests.members import every_app
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +78,7 @@ class Scene:
     walkers: object  # the full group the person has a seat in
     readers: object  # an approval group where the person asked to join
     choir: object  # a group that declined the person, by name
+    planted: every_app.Planted  # meetings, outbox and report rows, in the walkers group
 
 
 @pytest.fixture
@@ -162,6 +173,16 @@ def scene(password) -> Scene:
         action_flag=CHANGE,
         change_message=f'[{{"changed": {{"fields": ["Full name"]}}}}, "{FULL_NAME}"]',
     )
+    planted = every_app.plant(
+        person=person,
+        peer=peer,
+        facilitator=facilitator,
+        group=walkers,
+        email=EMAIL,
+        old_email=OLD_EMAIL,
+        display_name=DISPLAY_NAME,
+        full_name=FULL_NAME,
+    )
     return Scene(
         person=person,
         totp_secret=totp_secret,
@@ -173,6 +194,7 @@ def scene(password) -> Scene:
         walkers=walkers,
         readers=readers,
         choir=choir,
+        planted=planted,
     )
 
 
@@ -248,6 +270,9 @@ def test_the_search_covers_every_models_text_columns_including_allauth_and_djang
         "django_session",
         "groups_membership",
         "groups_invitation",
+        "meetings_meeting",
+        "meetings_attendancechange",
+        "members_notification",
     ):
         assert table in tables
     # ...and it does find the person before erasure, in the places we planted them.
@@ -259,6 +284,10 @@ def test_the_search_covers_every_models_text_columns_including_allauth_and_djang
         f"groups_membership.decision_reason: {DISPLAY_NAME}",
         f"groups_invitation.email: {EMAIL}",
         f"django_admin_log.object_repr: {DISPLAY_NAME}",
+        f"members_notification.last_error: {EMAIL}",
+        f"members_notification.last_error: {OLD_EMAIL}",
+        f"meetings_meeting.facilitator_note: {DISPLAY_NAME}",
+        f"meetings_attendancechange.new_value: {FULL_NAME}",
     ):
         assert place in before
 
@@ -267,7 +296,7 @@ def test_the_search_covers_every_models_text_columns_including_allauth_and_djang
 
 
 def test_export_is_a_json_download_of_the_persons_own_data_only(client, scene):
-    client.force_login(scene.person)
+    log_in(client, scene.person)
 
     response = client.get(reverse("members:export"))
 
@@ -296,6 +325,74 @@ def test_export_is_a_json_download_of_the_persons_own_data_only(client, scene):
     assert [event["action"] for event in data["staff_access_to_your_data"]] == ["group.roster.view"]
     body = response.content.decode()
     for other in (PEER_EMAIL, PEER_DISPLAY_NAME, PEER_FULL_NAME, scene.facilitator.email):
+        assert other not in body
+
+
+def test_export_has_every_apps_sections_with_the_persons_rows_only(client, scene):
+    log_in(client, scene.person)
+
+    response = client.get(reverse("members:export"))
+
+    data = json.loads(response.content)
+    assert {section.name for section in personal_data.sections()} <= set(data)
+    planted = scene.planted
+    rsvps = {r["meeting"]: r for r in data["meeting_rsvps"]}
+    assert set(rsvps) == {every_app.PAST_TITLE, every_app.ROOMY_TITLE, every_app.FULL_TITLE}
+    assert rsvps[every_app.ROOMY_TITLE]["status"] == "confirmed"
+    assert rsvps[every_app.FULL_TITLE]["status"] == "waitlisted"
+    assert rsvps[every_app.FULL_TITLE]["waitlist_position"] == 1
+    assert rsvps[every_app.PAST_TITLE]["group"] == "Harbour Walkers"
+    assert [(a["meeting"], a["status"]) for a in data["meeting_attendance"]] == [
+        (every_app.PAST_TITLE, "late")
+    ]
+    changes = [(c["old_value"], c["new_value"]) for c in data["meeting_attendance_changes"]]
+    assert changes == [("", "present"), ("present", "late")]  # not the peer's, not the note
+    token = CalendarFeedToken.objects.get(user=scene.person)
+    assert data["calendar_feed"] == {"private_address_created_at": token.created_at.isoformat()}
+    assert data["notification_preferences"]["reminder_hour_before"] is True
+    assert data["notification_preferences"]["facilitator_digest"] is False
+    outbox = sorted((n["kind"], n["state"]) for n in data["email_notifications"])
+    assert outbox == planted.person_outbox
+    assert {n["skip_reason"] for n in data["email_notifications"]} == {"", "opted-out"}
+    assert data["meetings_staff_work"] == {
+        "series_scheduled": [],
+        "meeting_changes_announced": [],
+        "attendance_marks_made": 0,
+        "attendance_sheet_changes_made": 0,
+    }
+    if report_tables_available():
+        day = planted.past.starts_at.astimezone(ZoneInfo(planted.past.time_zone)).date()
+        assert data["attendance_counted_in_reports"] == [
+            {
+                "group": "Harbour Walkers",
+                "first_day_counted": day.isoformat(),
+                "days_counted": [day.isoformat()],
+            }
+        ]
+    body = response.content.decode()
+    for other in (
+        every_app.PEER_ONLY_TITLE,  # only the peer answered for it
+        token.token,  # the secret of the private address
+        "Recipient address rejected",  # mail servers' answers
+        "offered lifts home",  # the facilitator's note
+        PEER_EMAIL,
+        PEER_DISPLAY_NAME,
+        PEER_FULL_NAME,
+    ):
+        assert other not in body
+
+
+def test_a_facilitators_export_counts_their_marks_without_the_people_marked(client, scene):
+    log_in(client, scene.facilitator)
+
+    data = json.loads(client.get(reverse("members:export")).content)
+
+    work = data["meetings_staff_work"]
+    assert work["attendance_marks_made"] == 2  # the person (present, then late) and the peer
+    assert work["attendance_sheet_changes_made"] == 5  # three marks, the guests, the note
+    assert data["meeting_rsvps"] == []
+    body = json.dumps(data)
+    for other in (EMAIL, DISPLAY_NAME, FULL_NAME, PEER_EMAIL, PEER_DISPLAY_NAME):
         assert other not in body
 
 
@@ -358,6 +455,8 @@ def assert_erased_everywhere(scene: Scene, rows_before: dict[int, int], mailoutb
     promoted = [m for m in mailoutbox if scene.first_waiting.user.email in m.to]
     assert len(promoted) == 1
 
+    every_app.assert_erased(scene.planted, person=person, peer=scene.peer)
+
 
 def assert_cannot_sign_in(client, scene: Scene, password: str) -> None:
     erased_email = User.objects.get(pk=scene.person.pk).email
@@ -393,7 +492,7 @@ def test_erasure_removes_the_person_from_every_table_and_keeps_the_counts(
 def test_erasure_through_the_delete_page_after_reauthenticating(
     client, scene, password, eager_celery, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(scene.person)
+    log_in(client, scene.person)
     delete_url = reverse("members:delete")
 
     response = client.get(delete_url)
