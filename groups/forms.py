@@ -1,7 +1,10 @@
+import copy
+
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from groups.models import Audience, Format, GroupLanguage, Role, SupportGroup, Topic
+from groups.models import STAFF_ROLES, Audience, Format, GroupLanguage, Role, SupportGroup, Topic
 from members.models import User
 
 RESERVED_SLUGS = {"new", "invitation"}
@@ -89,6 +92,14 @@ class DeclineForm(forms.Form):
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
+    def __init__(self, *args, manages_staff: bool = True, **kwargs):
+        """Co-facilitators are offered the roles they may give: member and peer moderator."""
+        super().__init__(*args, **kwargs)
+        if not manages_staff:
+            self.fields["role"].choices = [
+                (value, label) for value, label in Role.choices if value not in STAFF_ROLES
+            ]
+
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address of the person to invite"))
@@ -117,6 +128,20 @@ class SupportGroupForm(forms.ModelForm):
             "video_link_policy",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, instance=None, **kwargs):
+        # Validation writes what was typed onto the form's instance: a copy keeps the
+        # view's group as saved, so a refused edit's page still names it as it is.
+        super().__init__(*args, instance=copy.copy(instance), **kwargs)
+        # The column takes no capacity under 1: say so for 0 and for -3 alike.
+        capacity = self.fields["capacity"]
+        capacity.min_value = 1
+        capacity.validators = [
+            validator
+            for validator in capacity.validators
+            if not isinstance(validator, MinValueValidator)
+        ] + [MinValueValidator(1)]
+        capacity.widget.attrs["min"] = 1
 
     def clean_country(self):
         return self.cleaned_data["country"].upper()

@@ -110,6 +110,38 @@ def can_manage(user: User, membership: Membership | None) -> bool:
     return user.is_coordinator
 
 
+_NOT_READ = object()
+
+
+def can_manage_group(user: User, group: SupportGroup, *, membership=_NOT_READ) -> bool:
+    """The "group.manage" rule; pass the viewer's membership when it has been read."""
+    if membership is _NOT_READ:
+        membership = membership_of(user, group)
+    elif membership is not None and membership.group_id != group.pk:
+        raise ValueError("That membership belongs to another group.")
+    return can_manage(user, membership)
+
+
+def manages_staff(user: User, group: SupportGroup, *, membership=_NOT_READ) -> bool:
+    """The "group.manage_staff" rule: the group's facilitators and coordinators (not
+    co-facilitators) give and take staff roles and remove staff."""
+    if membership is _NOT_READ:
+        membership = membership_of(user, group)
+    if (
+        membership is not None
+        and membership.group_id == group.pk
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role == Role.FACILITATOR
+    ):
+        return True
+    return user.is_coordinator
+
+
+def is_public(group: SupportGroup) -> bool:
+    """Listed and not closed: its page, meetings and next date are open to anyone."""
+    return group.visibility == Visibility.LISTED and group.status != GroupStatus.CLOSED
+
+
 def staffs_a_group(user: User) -> bool:
     """Facilitates or co-facilitates at least one group."""
     return Membership.objects.filter(

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groups import notifications as group_notifications
-from groups import tasks
 from groups.errors import InvitationError, MembershipError
 from groups.models import (
     SEAT_ROLES,
@@ -28,7 +27,10 @@ from groups.models import (
     Role,
     SupportGroup,
 )
+from groups.signals import membership_ended
+from members import permissions
 from members.models import User
+from members.services import audit_record
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -177,8 +179,11 @@ def membership_request(
         return membership
 
 
-def _managed_membership(membership_id: int, group_id: int) -> tuple[SupportGroup, Membership]:
+def _managed_membership(
+    membership_id: int, group_id: int, actor: User
+) -> tuple[SupportGroup, Membership]:
     group = _lock_group(group_id)
+    permissions.require(actor, "group.manage", group)
     try:
         membership = Membership.objects.select_for_update().get(pk=membership_id, group=group)
     except Membership.DoesNotExist:
@@ -188,7 +193,7 @@ def _managed_membership(membership_id: int, group_id: int) -> tuple[SupportGroup
 
 def membership_approve(*, group_id: int, membership_id: int, actor: User) -> Membership:
     with transaction.atomic():
-        group, membership = _managed_membership(membership_id, group_id)
+        group, membership = _managed_membership(membership_id, group_id, actor)
         if membership.status != MembershipStatus.PENDING:
             raise MembershipError(_("This request has already been answered."))
         membership = _admit(
@@ -198,8 +203,22 @@ def membership_approve(*, group_id: int, membership_id: int, actor: User) -> Mem
             conduct=membership.accepted_conduct,
             contact_shared=membership.contact_shared,
         )
+        _audit(actor, group, membership, "group.request.approve")
         group_notifications.notify_request_decided(membership)
         return membership
+
+
+def _audit(
+    actor: User, group: SupportGroup, membership: Membership, action: str, detail: str = ""
+) -> None:
+    """Staff actions on someone's membership go in the audit log, with who did them."""
+    group_name = group.name
+    audit_record(
+        actor=actor,
+        subjects=[membership.user_id],
+        action=action,
+        context=f"{group_name}: {detail}" if detail else group_name,
+    )
 
 
 def membership_decline(
@@ -209,13 +228,14 @@ def membership_decline(
     if len(reason) > 500:
         raise MembershipError(_("Please keep the reason under 500 characters."))
     with transaction.atomic():
-        _group, membership = _managed_membership(membership_id, group_id)
+        group, membership = _managed_membership(membership_id, group_id, actor)
         if membership.status != MembershipStatus.PENDING:
             raise MembershipError(_("This request has already been answered."))
         membership.status = MembershipStatus.DECLINED
         membership.decision_reason = reason
         membership.ended_at = timezone.now()
         membership.save(update_fields=["status", "decision_reason", "ended_at", "updated_at"])
+        _audit(actor, group, membership, "group.request.decline")
         group_notifications.notify_request_decided(membership)
         return membership
 
@@ -243,6 +263,7 @@ def _promote_from_waitlist(group: SupportGroup) -> list[Membership]:
 
 
 def _end(membership: Membership, status: str, reason: str = "") -> None:
+    """End a membership; the caller holds the group's lock and promotes from the waitlist."""
     membership.status = status
     membership.ended_at = timezone.now()
     membership.waitlisted_at = None
@@ -251,6 +272,12 @@ def _end(membership: Membership, status: str, reason: str = "") -> None:
     membership.save(
         update_fields=["status", "ended_at", "waitlisted_at", "decision_reason", "updated_at"]
     )
+    _announce_end(membership.group_id, membership.user_id)
+
+
+def _announce_end(group_id: int, user_id: int) -> None:
+    """Let other apps release what the person held in the group (places at meetings)."""
+    membership_ended.send(sender=Membership, group_id=group_id, user_id=user_id)
 
 
 def membership_leave(*, group_id: int, user: User) -> Membership:
@@ -296,14 +323,17 @@ def membership_remove(
     *, group_id: int, membership_id: int, actor: User, reason: str = ""
 ) -> Membership:
     with transaction.atomic():
-        group, membership = _managed_membership(membership_id, group_id)
+        group, membership = _managed_membership(membership_id, group_id, actor)
         if membership.user_id == actor.pk:
             raise MembershipError(_("You can't remove yourself; use “Leave group” instead."))
         if membership.status not in (MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED):
             raise MembershipError(_("That person is not a current member."))
+        if membership.role in STAFF_ROLES:
+            permissions.require(actor, "group.manage_staff", group)
         if membership.role == Role.FACILITATOR and not _other_facilitator_exists(membership):
             raise MembershipError(_("A group needs at least one facilitator."))
         _end(membership, MembershipStatus.REMOVED, reason.strip()[:500])
+        _audit(actor, group, membership, "group.member.remove", membership.role)
         _promote_from_waitlist(group)
         return membership
 
@@ -314,9 +344,15 @@ def membership_role_change(
     if role not in Role.values:
         raise MembershipError(_("Choose a role from the list."))
     with transaction.atomic():
-        group, membership = _managed_membership(membership_id, group_id)
+        group, membership = _managed_membership(membership_id, group_id, actor)
+        if membership.user_id == actor.pk:
+            raise MembershipError(
+                _("You can't change your own role. Ask another facilitator or the coordinator.")
+            )
         if membership.status != MembershipStatus.ACTIVE:
             raise MembershipError(_("Only current members can be given a role."))
+        if membership.role in STAFF_ROLES or role in STAFF_ROLES:
+            permissions.require(actor, "group.manage_staff", group)
         if (
             membership.role == Role.FACILITATOR
             and role != Role.FACILITATOR
@@ -324,8 +360,11 @@ def membership_role_change(
         ):
             raise MembershipError(_("A group needs at least one facilitator."))
         frees_a_seat = membership.role in SEAT_ROLES and role in STAFF_ROLES
+        old_role = membership.role
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
+        if old_role != role:
+            _audit(actor, group, membership, "group.member.role", f"{old_role} → {role}")
         if frees_a_seat:
             _promote_from_waitlist(group)
         return membership
@@ -352,6 +391,7 @@ def code_of_conduct_publish(*, group: SupportGroup, text: str, actor: User) -> C
         raise MembershipError(_("The code of conduct can't be empty."))
     with transaction.atomic():
         group = _lock_group(group.pk)
+        permissions.require(actor, "group.manage", group)
         current = current_code_of_conduct(group)
         if current is not None and current.text == text:
             return current
@@ -364,6 +404,7 @@ def code_of_conduct_publish(*, group: SupportGroup, text: str, actor: User) -> C
 
 
 def support_group_create(*, data: dict, facilitator: User, actor: User, conduct_text: str):
+    permissions.require(actor, "group.create")
     with transaction.atomic():
         group = SupportGroup(**data)
         group.full_clean()
@@ -383,6 +424,7 @@ def support_group_create(*, data: dict, facilitator: User, actor: User, conduct_
 def support_group_update(*, group: SupportGroup, data: dict, actor: User) -> SupportGroup:
     with transaction.atomic():
         locked = _lock_group(group.pk)
+        permissions.require(actor, "group.manage", locked)
         capacity_grew = data.get("capacity") is None or (
             locked.capacity is not None and data["capacity"] > locked.capacity
         )
@@ -399,6 +441,7 @@ def facilitator_assign(*, group_id: int, user: User, actor: User) -> Membership:
     """Coordinators put a person in charge of a group (joining them if needed)."""
     with transaction.atomic():
         group = _lock_group(group_id)
+        permissions.require(actor, "group.assign_facilitator", group)
         membership = _existing(group, user)
         if membership is not None and membership.status == MembershipStatus.ACTIVE:
             membership.role = Role.FACILITATOR
@@ -419,26 +462,67 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_create(*, group: SupportGroup, email: str, actor: User) -> tuple[Invitation, str]:
-    """Create a single-use invitation; the plain token only ever exists in the email."""
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        group=group,
-        email=email.strip().lower(),
-        token_hash=_token_hash(token),
-        invited_by=actor,
-        expires_at=timezone.now() + INVITATION_LIFETIME,
+def invitation_create(*, group: SupportGroup, email: str, actor: User) -> Invitation:
+    """Create a single-use invitation and queue its email in the outbox.
+
+    The link's secret is made when the email is written (`invitation_new_secret`), so it
+    never travels through the broker or sits in a table; until then the row holds the
+    hash of a secret nobody has.
+    """
+    permissions.require(actor, "group.manage", group)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            group=group,
+            email=email.strip().lower(),
+            token_hash=_token_hash(secrets.token_urlsafe(32)),
+            invited_by=actor,
+            expires_at=timezone.now() + INVITATION_LIFETIME,
+        )
+        group_notifications.notify_invited(invitation)
+    return invitation
+
+
+def invitation_for_sending(invitation_id: str) -> Invitation | None:
+    """The invitation, locked, if its email should still go out (unused, unexpired, open)."""
+    if not invitation_id.isdecimal():
+        return None
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("group")
+        .filter(pk=int(invitation_id), accepted_at__isnull=True, revoked_at__isnull=True)
+        .exclude(email="")
+        .first()
     )
-    transaction.on_commit(lambda: tasks.send_invitation.delay(invitation.pk, token))
-    return invitation, token
+    if invitation is None or invitation.expires_at <= timezone.now():
+        return None
+    if invitation.group.status == GroupStatus.CLOSED:
+        return None
+    return invitation
+
+
+def invitation_new_secret(invitation: Invitation) -> str:
+    """A fresh secret for the invitation's link; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _token_hash(token)
+    invitation.save(update_fields=["token_hash"])
+    return token
 
 
 def invitation_for_token(token: str) -> Invitation:
+    """The invitation a link opens, while it can still be used.
+
+    A used, revoked or expired link says only that, with nothing of the group: the link
+    may have been forwarded, and an unlisted group is known only to those it invites.
+    """
     invitation = (
         Invitation.objects.select_related("group").filter(token_hash=_token_hash(token)).first()
     )
     if invitation is None:
         raise InvitationError(_("This invitation link is not valid."))
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvitationError(_("This invitation has already been used."))
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError(_("This invitation has expired. Ask the facilitator for a new one."))
     return invitation
 
 
@@ -488,9 +572,20 @@ def memberships_end_for_erasure(user: User) -> None:
         Membership.objects.filter(group=group, user=user).update(
             status=MembershipStatus.LEFT, ended_at=timezone.now(), waitlisted_at=None
         )
+        _announce_end(group_id, user.pk)
         _promote_from_waitlist(group)
-        transaction.on_commit(
-            lambda group_id=group_id: tasks.notify_member_left_after_erasure.delay(group_id)
+        group_notifications.notify_member_erased(
+            group_id=group_id,
+            membership_id=Membership.objects.get(group=group, user=user).pk,
+            staff=[
+                staff.user
+                for staff in Membership.objects.select_related("user").filter(
+                    group=group,
+                    status=MembershipStatus.ACTIVE,
+                    role__in=STAFF_ROLES,
+                    user__is_active=True,
+                )
+            ],
         )
     Membership.objects.filter(user=user).update(
         request_message="", decision_reason="", contact_shared=False

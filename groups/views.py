@@ -2,7 +2,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,8 +22,9 @@ from groups.forms import (
     SupportGroupCreateForm,
     SupportGroupForm,
 )
-from groups.models import JoinPolicy, MembershipStatus
-from members.decorators import mfa_setup_redirect
+from groups.models import STAFF_ROLES, JoinPolicy, MembershipStatus
+from members import permissions
+from members.decorators import coordinator_required, second_factor_redirect
 from members.services import audit_record
 from sessions import selectors as meeting_selectors
 
@@ -47,7 +47,7 @@ def _needs_conduct_acceptance(group, membership) -> bool:
 
 
 def group_staff_view(view_func):
-    """Open to the group's facilitators and to coordinators, with MFA switched on.
+    """Open to the group's facilitators and to coordinators, second factor passed.
 
     Anyone else gets a 403 that says nothing about the group's members.
     """
@@ -57,9 +57,8 @@ def group_staff_view(view_func):
     def wrapper(request, slug, *args, **kwargs):
         group = _group_or_404(slug)
         membership = selectors.membership_of(request.user, group)
-        if not selectors.can_manage(request.user, membership):
-            raise PermissionDenied
-        return mfa_setup_redirect(request) or view_func(request, group, *args, **kwargs)
+        permissions.require(request.user, "group.manage", group, membership=membership)
+        return second_factor_redirect(request) or view_func(request, group, *args, **kwargs)
 
     return wrapper
 
@@ -85,7 +84,7 @@ def detail(request, slug):
     if _needs_conduct_acceptance(group, membership):
         return redirect("groups:conduct", slug=group.slug)
     is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
-    can_manage = selectors.can_manage(request.user, membership)
+    can_manage = permissions.allowed(request.user, "group.manage", group, membership=membership)
     context = {
         "group": group,
         "membership": membership,
@@ -210,6 +209,7 @@ def conduct(request, slug):
 
 @group_staff_view
 def manage(request, group):
+    manages_staff = permissions.allowed(request.user, "group.manage_staff", group)
     roster = list(selectors.roster_for(group))
     requests = list(selectors.pending_requests(group))
     audit_record(
@@ -225,7 +225,9 @@ def manage(request, group):
             "group": group,
             "roster": roster,
             "requests": requests,
-            "role_form": RoleForm(),
+            "role_form": RoleForm(manages_staff=manages_staff),
+            "manages_staff": manages_staff,
+            "staff_roles": STAFF_ROLES,
             "decline_form": DeclineForm(),
             "invitation_form": InvitationForm(),
         },
@@ -271,7 +273,7 @@ def member_action(request, group, membership_id, action):
                 request, _("%(name)s has been removed.") % {"name": membership.user.display_name}
             )
         else:
-            form = RoleForm(request.POST)
+            form = RoleForm(request.POST)  # every role: the service says who may give which
             if not form.is_valid():
                 raise MembershipError(_("Choose a role from the list."))
             membership = services.membership_role_change(
@@ -376,12 +378,8 @@ def invitation(request, token):
     )
 
 
-@login_required
+@coordinator_required
 def create(request):
-    if not request.user.is_coordinator:
-        raise PermissionDenied
-    if refusal := mfa_setup_redirect(request):
-        return refusal
     form = SupportGroupCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {field: form.cleaned_data[field] for field in SupportGroupForm.Meta.fields}

@@ -6,3 +6,12 @@ class MembersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "members"
     verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from allauth.mfa.signals import authenticator_added
+
+        from members import permissions, personal_data_sections, signals
+
+        permissions.register_rules()
+        personal_data_sections.register(self.label)
+        authenticator_added.connect(signals.second_factor_set_up, dispatch_uid="second-factor")

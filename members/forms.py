@@ -144,4 +144,5 @@ class NotificationPreferencesForm(forms.ModelForm):
             "request_decided",
             "join_request",
             "facilitator_digest",
+            "member_erased",
         ]

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import connection, models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -209,6 +210,12 @@ class NotificationKind(models.TextChoices):
         "facilitator-digest",
         _("Daily summary of tomorrow's meetings I facilitate"),
     )
+    MEMBER_ERASED = (
+        "member-erased",
+        _("A member of a group I facilitate closes their account"),
+    )
+    # Sent to an address, not a person: the invitee may have no account yet.
+    GROUP_INVITATION = "group-invitation", _("An invitation to join a group")
 
 
 class NotificationState(models.TextChoices):
@@ -226,7 +233,12 @@ class Notification(models.Model):
     while creating each message once.
     """
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    to_email = models.EmailField(
+        blank=True, help_text="For a message to an address with no account (an invitation)."
+    )
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     subject_key = models.CharField(max_length=64)
     slot = models.CharField(max_length=64)
@@ -248,7 +260,16 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "subject_key", "slot"],
                 name="notification_once_per_slot",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["to_email", "kind", "subject_key", "slot"],
+                condition=Q(recipient__isnull=True),
+                name="notification_once_per_address_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(to_email=""),
+                name="notification_has_a_recipient",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "due_at"], name="notification_due_idx"),
@@ -256,7 +277,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.subject_key} {self.slot} to {self.recipient_id}: {self.state}"
+        to = self.recipient_id or "an address"
+        return f"{self.kind} {self.subject_key} {self.slot} to {to}: {self.state}"
 
 
 class NotificationPreferences(models.Model):
@@ -284,6 +306,9 @@ class NotificationPreferences(models.Model):
     facilitator_digest = models.BooleanField(
         _("A daily summary of tomorrow's meetings I facilitate"), default=True
     )
+    member_erased = models.BooleanField(
+        _("When a member of a group I facilitate closes their account"), default=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -297,6 +322,7 @@ class NotificationPreferences(models.Model):
             NotificationKind.REQUEST_DECIDED: "request_decided",
             NotificationKind.JOIN_REQUEST: "join_request",
             NotificationKind.FACILITATOR_DIGEST: "facilitator_digest",
+            NotificationKind.MEMBER_ERASED: "member_erased",
         }[kind]
         if field is None:
             return self.reminder_day_before or self.reminder_hour_before

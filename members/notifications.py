@@ -34,6 +34,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from members import permissions
 from members.models import (
     ConsentKind,
     ConsentRecord,
@@ -62,6 +63,9 @@ class Message:
     template: str
     context: dict
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    # For a message to an address with no account: the language and zone to write in.
+    language: str = ""
+    time_zone: str = ""
 
 
 Builder = Callable[[Notification], "Message | Skip"]
@@ -88,11 +92,24 @@ def scan_all(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def notification_enqueue(
-    *, recipient: User, kind: str, subject_key: str, slot: str, due_at: datetime | None = None
+    *,
+    recipient: User | None = None,
+    to_email: str = "",
+    kind: str,
+    subject_key: str,
+    slot: str,
+    due_at: datetime | None = None,
 ) -> Notification | None:
-    """Create the row once (conflict-safe); send it after commit if already due."""
+    """Create the row once (conflict-safe); send it after commit if already due.
+
+    A message goes to a person (`recipient`) or, for someone who may have no account yet
+    (an invitation), to an address (`to_email`); each has its own unique key.
+    """
+    if (recipient is None) == (not to_email):
+        raise ValueError("A notification goes to a recipient or to an address, not both.")
     notification, created = Notification.objects.get_or_create(
         recipient=recipient,
+        to_email=to_email.strip().lower() if recipient is None else "",
         kind=kind,
         subject_key=subject_key,
         slot=slot,
@@ -177,7 +194,10 @@ def preferences_for(user: User) -> NotificationPreferences:
 
 
 def _general_skip_reason(notification: Notification) -> str | None:
+    """Checks for a person; a message to an address is checked by its own builder."""
     user = notification.recipient
+    if user is None:
+        return None
     if not user.is_active:
         return "account-inactive"
     if not _verified(user):
@@ -213,33 +233,33 @@ def _site_url(path: str) -> str:
 
 def _render(notification: Notification, message: Message) -> EmailMultiAlternatives:
     user = notification.recipient
-    unsubscribe_url = _site_url(
-        reverse("unsubscribe", kwargs={"token": unsubscribe_token(user, notification.kind)})
-    )
-    context = {
-        **message.context,
-        "recipient": user,
-        "unsubscribe_url": unsubscribe_url,
-        "preferences_url": _site_url(reverse("members:notifications")),
-        "site_url": settings.SITE_URL.rstrip("/"),
+    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    headers = {
+        # The same message always has the same id, so mail systems can spot a copy.
+        "Message-ID": f"<notification-{notification.pk}@{domain or 'localhost'}>",
+        "Auto-Submitted": "auto-generated",
     }
-    with translation.override(user.language), timezone.override(user.time_zone):
+    context = {**message.context, "recipient": user, "site_url": site_root()}
+    if user is not None:
+        unsubscribe_url = _site_url(
+            reverse("unsubscribe", kwargs={"token": unsubscribe_token(user, notification.kind)})
+        )
+        context["unsubscribe_url"] = unsubscribe_url
+        context["preferences_url"] = _site_url(reverse("members:notifications"))
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    language = message.language or (user.language if user else settings.LANGUAGE_CODE)
+    time_zone = message.time_zone or (user.time_zone if user else settings.TIME_ZONE)
+    with translation.override(language), timezone.override(time_zone):
         subject = render_to_string(f"{message.template}_subject.txt", context).strip()
         text = render_to_string(f"{message.template}.txt", context)
         html = render_to_string(f"{message.template}.html", context)
-    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     email = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # The same message always has the same id, so mail systems can spot a copy.
-            "Message-ID": f"<notification-{notification.pk}@{domain or 'localhost'}>",
-            "Auto-Submitted": "auto-generated",
-        },
+        to=[user.email if user is not None else notification.to_email],
+        headers=headers,
     )
     email.attach_alternative(html, "text/html")
     for filename, content, mimetype in message.attachments:
@@ -361,8 +381,9 @@ def _mail_connection_close() -> None:
             backend.close()
 
 
-def notification_retry(*, notification_id: int) -> bool:
+def notification_retry(*, notification_id: int, actor: User) -> bool:
     """Coordinators put a failed message back in the queue."""
+    permissions.require(actor, "programme.coordinate")
     with transaction.atomic():
         updated = Notification.objects.filter(
             pk=notification_id, state=NotificationState.FAILED

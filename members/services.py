@@ -135,6 +135,7 @@ UNSUBSCRIBE_FIELDS = {
     NotificationKind.REQUEST_DECIDED: ["request_decided"],
     NotificationKind.JOIN_REQUEST: ["join_request"],
     NotificationKind.FACILITATOR_DIGEST: ["facilitator_digest"],
+    NotificationKind.MEMBER_ERASED: ["member_erased"],
 }
 
 

@@ -4,7 +4,6 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
@@ -16,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from members import notifications, selectors, services
-from members.decorators import mfa_setup_redirect
+from members.decorators import coordinator_required
 from members.forms import (
     AccountDeleteForm,
     ConsentForm,
@@ -125,12 +124,8 @@ def delete(request):
     return render(request, "members/delete.html", {"form": form})
 
 
-@login_required
+@coordinator_required
 def audit_log(request):
-    if not request.user.is_coordinator:
-        raise PermissionDenied
-    if refusal := mfa_setup_redirect(request):
-        return refusal
     page = Paginator(selectors.audit_events(), 50).get_page(request.GET.get("page"))
     return render(request, "members/audit_log.html", {"page": page})
 
@@ -168,16 +163,12 @@ def unsubscribe(request, token):
     return render(request, "members/unsubscribe.html", {"label": label, "token": token})
 
 
-@login_required
+@coordinator_required
 def outbox(request):
-    if not request.user.is_coordinator:
-        raise PermissionDenied
-    if refusal := mfa_setup_redirect(request):
-        return refusal
     if request.method == "POST":
         notification_id = request.POST.get("retry", "")
         if notification_id.isdigit() and notifications.notification_retry(
-            notification_id=int(notification_id)
+            notification_id=int(notification_id), actor=request.user
         ):
             messages.success(request, _("The message is back in the queue."))
         else:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from members.decorators import mfa_setup_redirect
+from members.decorators import second_factor_redirect
 from outcomes import charts, documents, open_items, reports
 from outcomes.exports import export_response, small_numbers_note
 from outcomes.forms import PeriodChoice, ReportFilterForm
@@ -38,7 +38,7 @@ def report_view(view_func=None, *, page: str = "", needs_postgresql: bool = Fals
         scope = reports.report_scope(request.user)
         if scope is None:
             raise PermissionDenied
-        if refusal := mfa_setup_redirect(request):
+        if refusal := second_factor_redirect(request):
             return refusal
         if needs_postgresql and not report_tables_available():
             return render(

@@ -11,6 +11,18 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self) -> None:
-        from sessions import notifications
+        from groups.signals import membership_ended
+        from members import permissions
+        from sessions import notifications, personal_data, selectors
 
         notifications.register()
+        personal_data.register(self.label)
+        permissions.register("meeting.manage", selectors.can_manage_meeting)
+        permissions.register("meeting.attendance_unlock", permissions.is_coordinator)
+        membership_ended.connect(_release_places, dispatch_uid="meetings-release-places")
+
+
+def _release_places(sender, *, group_id: int, user_id: int, **kwargs) -> None:
+    from sessions import services
+
+    services.rsvps_release_on_leaving(group_id=group_id, user_id=user_id)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from groups.models import STAFF_ROLES, Membership, MembershipStatus
 from members import notifications
 from members.models import Notification, NotificationKind, NotificationPreferences, User
-from sessions import feeds, recurrence
+from sessions import feeds
 from sessions.models import Meeting, MeetingChange, MeetingStatus, Rsvp, RsvpStatus
 
 DAY_BEFORE_GRACE = timedelta(hours=6)
@@ -33,9 +33,9 @@ def reminder_slot(kind: str, starts_at: datetime) -> str:
 
 REMINDER_SQL = """
 INSERT INTO members_notification
-    (recipient_id, kind, subject_key, slot, due_at, state, attempts, skip_reason,
+    (recipient_id, to_email, kind, subject_key, slot, due_at, state, attempts, skip_reason,
      last_error, created_at)
-SELECT due.user_id, %(kind)s, 'meeting:' || due.meeting_id,
+SELECT due.user_id, '', %(kind)s, 'meeting:' || due.meeting_id,
        due.lead || ':' || to_char(due.starts_at AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MI"Z"'),
        due.due_at, 'pending', 0, '', '', %(now)s
 FROM (
@@ -264,8 +264,6 @@ def _meeting_context(meeting: Meeting, user: User) -> dict:
         "meeting": meeting,
         "group": meeting.group,
         "meeting_url": notifications.site_root() + meeting.get_absolute_url(),
-        "group_time": recurrence.wall_clock(meeting.starts_at, meeting.time_zone),
-        "different_zone": meeting.time_zone != user.time_zone,
     }
 
 

@@ -56,6 +56,13 @@ def _with_counts(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     )
 
 
+def can_manage_meeting(user: User, meeting: Meeting, **known) -> bool:
+    """The "meeting.manage" rule: whoever manages the meeting's group."""
+    from groups.selectors import can_manage_group
+
+    return can_manage_group(user, meeting.group, **known)
+
+
 def meeting_by_id(pk: int) -> Meeting | None:
     return _with_counts(Meeting.objects.select_related("group").filter(pk=pk)).first()
 
@@ -140,6 +147,7 @@ class UpcomingMeeting:
     group_name: str
     starts_at: datetime
     ends_at: datetime
+    time_zone: str
     format: str
     status: str
     my_status: str | None
@@ -194,6 +202,7 @@ def my_upcoming_meetings(user: User, *, now: datetime | None = None, page=1) -> 
             "group__name",
             "starts_at",
             "ends_at",
+            "time_zone",
             "format",
             "status",
             "my_status",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from groups.models import MembershipStatus, SupportGroup
+from members import permissions
 from members.models import NotificationKind, User
 from members.notifications import notification_enqueue
 from sessions import recurrence
@@ -89,6 +90,7 @@ def _check_plan(plan: MeetingPlan) -> str:
 
 def series_create(*, group: SupportGroup, plan: MeetingPlan, actor: User) -> MeetingSeries:
     """Save a schedule (a one-off meeting is a series of one) and create its meetings."""
+    permissions.require(actor, "group.manage", group)
     rule = _check_plan(plan)
     with transaction.atomic():
         series = MeetingSeries.objects.create(
@@ -208,6 +210,13 @@ def _lock_meeting(meeting_id: int) -> Meeting:
         raise MeetingError(_("That meeting does not exist.")) from None
 
 
+def _lock_managed_meeting(meeting_id: int, actor: User) -> Meeting:
+    """The meeting, locked, once the actor is known to manage its group."""
+    meeting = _lock_meeting(meeting_id)
+    permissions.require(actor, "meeting.manage", meeting)
+    return meeting
+
+
 def meeting_update(
     *,
     meeting_id: int,
@@ -224,7 +233,7 @@ def meeting_update(
     if duration_minutes <= 0:
         raise MeetingError(_("A meeting must end after it starts."))
     with transaction.atomic():
-        meeting = _lock_meeting(meeting_id)
+        meeting = _lock_managed_meeting(meeting_id, actor)
         if meeting.ends_at <= timezone.now():
             raise MeetingError(_("Past meetings can't be changed."))
         if meeting.is_cancelled:
@@ -401,7 +410,7 @@ def _rule_for_new_start(rule: str, old_start: date, new_start: date) -> str:
 def meeting_cancel(*, meeting_id: int, actor: User, reason: str = "", scope: str = Scope.THIS):
     """Cancel one meeting, or it and every later one of its series."""
     with transaction.atomic():
-        meeting = _lock_meeting(meeting_id)
+        meeting = _lock_managed_meeting(meeting_id, actor)
         if meeting.ends_at <= timezone.now():
             raise MeetingError(_("Past meetings can't be cancelled."))
         if scope == Scope.THIS or meeting.series_id is None:
@@ -521,9 +530,52 @@ def meeting_rsvp(*, meeting_id: int, member: User, going: bool) -> Rsvp:
         return rsvp
 
 
+def rsvps_release_on_leaving(*, group_id: int, user_id: int) -> list[Rsvp]:
+    """Someone's membership ended: give up their places at the group's future meetings.
+
+    Runs in the transaction that ended the membership (groups' `membership_ended`).
+    Each meeting is locked in id order, as every RSVP locks it, and its first waiting
+    person is promoted (and told, through the outbox). Past meetings keep their answers
+    and attendance, so reports still add up.
+    """
+    now = timezone.now()
+    meeting_ids = list(
+        Rsvp.objects.filter(
+            user_id=user_id,
+            meeting__group_id=group_id,
+            meeting__starts_at__gt=now,
+            status__in=[RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED],
+        )
+        .order_by("meeting_id")
+        .values_list("meeting_id", flat=True)
+    )
+    released = []
+    for meeting_id in meeting_ids:
+        meeting = _lock_meeting(meeting_id)
+        rsvp = (
+            Rsvp.objects.select_for_update()
+            .filter(meeting=meeting, user_id=user_id)
+            .exclude(status=RsvpStatus.DECLINED)
+            .first()
+        )
+        if rsvp is None:
+            continue
+        rsvp.response = RsvpResponse.NOT_GOING
+        rsvp.status = RsvpStatus.DECLINED
+        rsvp.waitlisted_at = None
+        rsvp.responded_at = now
+        rsvp.save(
+            update_fields=["response", "status", "waitlisted_at", "responded_at", "updated_at"]
+        )
+        released.append(rsvp)
+        if not meeting.is_cancelled:
+            _promote_waiting(meeting)
+    return released
+
+
 def meeting_capacity_set(*, meeting_id: int, capacity: int | None, actor: User) -> Meeting:
     with transaction.atomic():
-        meeting = _lock_meeting(meeting_id)
+        meeting = _lock_managed_meeting(meeting_id, actor)
         _check_capacity(meeting, capacity)
         meeting.capacity = capacity
         meeting.save(update_fields=["capacity", "updated_at"])
@@ -561,7 +613,7 @@ def attendance_mark(*, meeting_id: int, user_id: int, status: str, actor: User) 
     if status not in AttendanceStatus.values:
         raise MeetingError(_("Choose present, late, excused or absent."))
     with transaction.atomic():
-        meeting = _lock_meeting(meeting_id)
+        meeting = _lock_managed_meeting(meeting_id, actor)
         _check_attendance_open(meeting)
         in_group = meeting.group.memberships.filter(user_id=user_id).exclude(
             status__in=[MembershipStatus.PENDING, MembershipStatus.DECLINED]
@@ -595,7 +647,7 @@ def attendance_details_set(*, meeting_id: int, guest_count: int, note: str, acto
     if guest_count < 0 or guest_count > 1000:
         raise MeetingError(_("Enter a number of guests between 0 and 1000."))
     with transaction.atomic():
-        meeting = _lock_meeting(meeting_id)
+        meeting = _lock_managed_meeting(meeting_id, actor)
         _check_attendance_open(meeting)
         for field, value in (("guest_count", guest_count), ("facilitator_note", note[:1000])):
             old = getattr(meeting, field)
@@ -614,10 +666,9 @@ def attendance_details_set(*, meeting_id: int, guest_count: int, note: str, acto
 
 def attendance_unlock(*, meeting_id: int, actor: User, days: int = 7) -> Meeting:
     """Coordinators reopen a locked attendance sheet for a while."""
-    if not actor.is_coordinator:
-        raise MeetingError(_("Only coordinators can unlock attendance."))
     with transaction.atomic():
         meeting = _lock_meeting(meeting_id)
+        permissions.require(actor, "meeting.attendance_unlock", meeting)
         meeting.attendance_unlocked_until = timezone.now() + timedelta(days=days)
         meeting.save(update_fields=["attendance_unlocked_until", "updated_at"])
         AttendanceChange.objects.create(

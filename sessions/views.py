@@ -3,7 +3,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,8 +14,10 @@ from django.views.decorators.http import require_POST
 
 from groups import selectors as group_selectors
 from groups.models import MembershipStatus
-from members.decorators import mfa_setup_redirect
-from sessions import feeds, recurrence, selectors, services
+from members import permissions
+from members.decorators import second_factor_redirect
+from members.selectors import session_passed_second_factor
+from sessions import feeds, selectors, services
 from sessions.errors import MeetingError
 from sessions.forms import AttendanceDetailsForm, CancelForm, MeetingEditForm, ScheduleForm
 from sessions.models import AttendanceStatus
@@ -30,11 +31,9 @@ def _meeting_or_404(pk: int):
 
 
 def _staff_gate(request, group):
-    """None if the viewer may manage the group, else the response to send instead."""
-    membership = group_selectors.membership_of(request.user, group)
-    if not group_selectors.can_manage(request.user, membership):
-        raise PermissionDenied
-    return mfa_setup_redirect(request)
+    """None if the viewer may manage the group (second factor passed), else the response."""
+    permissions.require(request.user, "group.manage", group)
+    return second_factor_redirect(request)
 
 
 def meeting_staff_view(view_func):
@@ -92,13 +91,27 @@ def schedule(request, slug):
     return render(request, "sessions/schedule.html", {"group": group, "form": form})
 
 
-def detail(request, pk):
-    meeting = _meeting_or_404(pk)
+def _viewer_of(request, meeting):
+    """How the viewer stands to the meeting's group: (is_member, can_manage, staff_data).
+
+    Staff data (who is going, members-only places) needs a session that passed the second
+    factor; without it staff see what a member sees. Anyone who could not see the group
+    (unlisted or closed, and not theirs) gets the same 404 as for a missing meeting.
+    """
     group = meeting.group
     membership = group_selectors.membership_of(request.user, group)
     is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
-    can_manage = group_selectors.can_manage(request.user, membership)
-    sees_private = is_member or can_manage
+    can_manage = permissions.allowed(request.user, "group.manage", group, membership=membership)
+    if not (is_member or can_manage or group_selectors.is_public(group)):
+        raise Http404
+    return is_member, can_manage, can_manage and session_passed_second_factor(request)
+
+
+def detail(request, pk):
+    meeting = _meeting_or_404(pk)
+    group = meeting.group
+    is_member, can_manage, staff_data = _viewer_of(request, meeting)
+    sees_private = is_member or staff_data
     rsvp = selectors.rsvp_of(meeting, request.user) if is_member else None
     context = {
         "meeting": meeting,
@@ -110,9 +123,8 @@ def detail(request, pk):
         "show_address": selectors.address_visible(meeting, is_member=sees_private),
         "show_video_link": selectors.video_link_visible(meeting, is_member=sees_private),
         "facilitators": selectors.facilitators_of(group),
-        "attendees": selectors.rsvps_for(meeting) if can_manage else None,
+        "attendees": selectors.rsvps_for(meeting) if staff_data else None,
         "is_past": meeting.ends_at <= timezone.now(),
-        "group_time": recurrence.wall_clock(meeting.starts_at, meeting.time_zone),
     }
     return render(request, "sessions/detail.html", context)
 
@@ -121,6 +133,7 @@ def detail(request, pk):
 @login_required
 def rsvp(request, pk):
     meeting = _meeting_or_404(pk)
+    _viewer_of(request, meeting)
     going = request.POST.get("going") == "yes"
     error = None
     try:
@@ -311,7 +324,9 @@ def attendance_details(request, meeting):
         else:
             messages.success(request, _("Guests and note saved."))
     else:
-        messages.error(request, _("Enter a number of guests between 0 and 1000."))
+        # The page again, with each field's error beside it and what was typed kept.
+        context = _attendance_context(meeting, details_form=form)
+        return render(request, "sessions/attendance.html", context)
     return redirect("meetings:attendance", pk=meeting.pk)
 
 
@@ -330,10 +345,8 @@ def attendance_unlock(request, meeting):
 def meeting_ics(request, pk):
     """One meeting as an .ics file, for 'add to calendar' (members get the address)."""
     meeting = _meeting_or_404(pk)
-    membership = group_selectors.membership_of(request.user, meeting.group)
-    for_members = (
-        membership is not None and membership.status == MembershipStatus.ACTIVE
-    ) or group_selectors.can_manage(request.user, membership)
+    is_member, _can_manage, staff_data = _viewer_of(request, meeting)
+    for_members = is_member or staff_data
     body = feeds.calendar_ics(
         [meeting],
         name=meeting.display_title,

@@ -14,6 +14,7 @@ from groups.models import (
     Topic,
 )
 from members.models import User
+from members.services import coordinator_grant
 
 DEFAULT_PASSWORD = "correct-horse-battery-42"
 
@@ -39,6 +40,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     def verified(self, create, extracted, **kwargs):
         if create and extracted is not False:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class CoordinatorFactory(UserFactory):
+    """Someone who coordinates the programme: allowed to act on any group, in none."""
+
+    @factory.post_generation
+    def coordinator(self, create, extracted, **kwargs):
+        if create:
+            coordinator_grant(user=self)
 
 
 class SupportGroupFactory(factory.django.DjangoModelFactory):

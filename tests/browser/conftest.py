@@ -22,6 +22,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
+from tests.auth import log_in
 from tests.browser import accessibility
 
 # Playwright's sync API keeps an event loop running in the test thread, and Django refuses
@@ -93,7 +94,7 @@ def another_page(browser, live_server, viewport):
 def sign_in(page, live_server):
     def sign_in(user) -> None:
         client = Client()
-        client.force_login(user)
+        log_in(client, user)
         session = client.cookies[settings.SESSION_COOKIE_NAME]
         page.context.add_cookies(
             [{"name": session.key, "value": session.value, "url": live_server.url}]

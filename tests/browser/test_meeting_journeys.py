@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from groups.models import Format, Role
 from sessions.models import Attendance, Meeting, MeetingFormat, Rsvp, RsvpStatus
+from tests.auth import log_in
 from tests.browser import accessibility
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORTS
@@ -32,7 +33,7 @@ VIDEO_LINK = "https://video.example.org/harbour-lights"
 def sign_in_tab(tab, user, live_server) -> None:
     """The tab's next request is made as `user` (the `sign_in` fixture, for any tab)."""
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     session = client.cookies[settings.SESSION_COOKIE_NAME]
     tab.context.add_cookies([{"name": session.key, "value": session.value, "url": live_server.url}])
 

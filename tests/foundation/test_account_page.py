@@ -5,6 +5,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
 from members.models import User
+from tests.auth import log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_anonymous_visitor_is_sent_to_login_and_back(client, method):
 def test_signed_in_person_sees_their_own_email_and_nobody_elses(client):
     me = UserFactory(email="me@example.org", full_name="Maria Rossi")
     someone = UserFactory(email="someone-else@example.org", full_name="Giorgio Bianchi")
-    client.force_login(me)
+    log_in(client, me)
 
     response = client.get(ACCOUNT_URL)
 
@@ -46,7 +47,7 @@ def test_signed_in_person_sees_their_own_email_and_nobody_elses(client):
 
 
 def test_saving_the_profile_updates_name_time_zone_and_language(client, user):
-    client.force_login(user)
+    log_in(client, user)
 
     response = client.post(
         ACCOUNT_URL,
@@ -76,7 +77,7 @@ def test_saving_the_profile_updates_name_time_zone_and_language(client, user):
     ],
 )
 def test_invalid_profile_input_shows_an_error_and_saves_nothing(client, user, field, bad_value):
-    client.force_login(user)
+    log_in(client, user)
     before = profile(user)
     data = {
         "display_name": "Renamed",
@@ -94,7 +95,7 @@ def test_invalid_profile_input_shows_an_error_and_saves_nothing(client, user, fi
 
 
 def test_account_page_shows_whether_two_factor_is_on(client, user):
-    client.force_login(user)
+    log_in(client, user)
     assert client.get(ACCOUNT_URL).context["mfa_enabled"] is False
 
     TOTP.activate(user, generate_totp_secret())

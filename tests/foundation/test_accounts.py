@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from members.models import User
+from tests.auth import log_in
 from tests.factories import SupportGroupFactory, UserFactory
 from tests.foundation.helpers import link_path_in, sign_in, signed_in_user_id
 
@@ -228,7 +229,7 @@ def test_a_confirmation_link_opened_in_another_browser_does_not_sign_anyone_in(c
 
 
 def test_logout_needs_a_post_so_a_link_cannot_sign_people_out(client, user):
-    client.force_login(user)
+    log_in(client, user)
 
     assert client.get(reverse("account_logout")).status_code == 200
 

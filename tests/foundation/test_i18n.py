@@ -5,6 +5,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from members.models import User
+from tests.auth import log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def test_login_page_follows_the_visitors_language(client, how, expected, not_exp
 def test_signed_in_person_sees_their_profile_language_whatever_the_cookie(
     client, profile_language, cookie, expected_lang, expected_text
 ):
-    client.force_login(UserFactory(language=profile_language))
+    log_in(client, UserFactory(language=profile_language))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
 
     response = client.get(reverse("account_change_password"))
@@ -74,7 +75,7 @@ def test_signed_in_person_sees_their_profile_language_whatever_the_cookie(
 
 
 def test_switching_language_saves_it_on_the_profile_and_in_a_cookie(client, user):
-    client.force_login(user)
+    log_in(client, user)
 
     response = client.post(
         reverse("members:switch_language"), {"language": "it", "next": "/groups/?q=diabete"}
@@ -99,7 +100,7 @@ def test_switching_language_as_a_visitor_sets_only_the_cookie(client):
     ["https://evil.example.com/phish", "//evil.example.com/phish", "http://testserver.evil.com/"],
 )
 def test_switching_language_never_redirects_off_site(client, user, next_url):
-    client.force_login(user)
+    log_in(client, user)
 
     response = client.post(reverse("members:switch_language"), {"language": "it", "next": next_url})
 
@@ -109,7 +110,7 @@ def test_switching_language_never_redirects_off_site(client, user, next_url):
 
 
 def test_switching_to_an_unsupported_language_changes_nothing(client, user):
-    client.force_login(user)
+    log_in(client, user)
 
     response = client.post(reverse("members:switch_language"), {"language": "xx", "next": "/"})
 

@@ -3,8 +3,10 @@
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, TOTP, generate_totp_secret
+from django.test import Client
 from django.urls import reverse
 
+from tests.auth import log_in
 from tests.factories import UserFactory
 from tests.foundation.helpers import other_code, sign_in, signed_in_user_id, totp_code
 from tests.foundation.mfa_probe_urls import PROBE_BODY
@@ -122,9 +124,12 @@ def _client_for(role, client):
     if role == "anonymous":
         return client
     person = UserFactory()
-    if role == "with_mfa":
+    if role in ("password_only", "with_mfa"):
         TOTP.activate(person, generate_totp_secret())
-    client.force_login(person)
+    if role == "with_mfa":
+        log_in(client, person)
+    else:
+        client.force_login(person)  # the password step only
     return client
 
 
@@ -134,10 +139,13 @@ def _client_for(role, client):
     [
         ("anonymous", 302, "account_login"),
         ("without_mfa", 302, "mfa_activate_totp"),
+        ("password_only", 302, "mfa_reauthenticate"),
         ("with_mfa", 200, None),
     ],
 )
-def test_mfa_required_opens_staff_pages_only_to_people_with_mfa(client, role, status, goes_to):
+def test_staff_pages_open_only_to_sessions_that_passed_the_second_factor(
+    client, role, status, goes_to
+):
     response = _client_for(role, client).get("/probe/staff/")
 
     assert response.status_code == status
@@ -153,3 +161,110 @@ def test_mfa_required_sends_anonymous_visitors_back_to_the_page_after_login(clie
     response = client.get("/probe/staff/")
 
     assert response["Location"] == f"{reverse('account_login')}?next=/probe/staff/"
+
+
+@pytest.mark.urls("tests.foundation.mfa_probe_urls")
+def test_a_session_older_than_the_authenticator_must_enter_a_code_first(client, user, password):
+    assert sign_in(client, user.email, password).status_code == 302
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)  # added later, for instance from another browser
+
+    response = client.get("/probe/staff/")
+    assert response.status_code == 302
+    reauthenticate = response["Location"]
+    assert reauthenticate == f"{reverse('mfa_reauthenticate')}?next=%2Fprobe%2Fstaff%2F"
+    assert client.post(reauthenticate, {"code": other_code(totp_code(secret))}).status_code == 200
+    assert client.get("/probe/staff/").status_code == 302  # a wrong code opened nothing
+
+    response = client.post(reauthenticate, {"code": totp_code(secret)})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/probe/staff/"
+    assert client.get("/probe/staff/").content.decode() == PROBE_BODY
+
+
+@pytest.mark.urls("tests.foundation.mfa_probe_urls")
+@pytest.mark.django_db(transaction=True)  # allauth announces the authenticator on commit
+def test_setting_up_the_authenticator_opens_staff_pages_in_that_session_only(
+    client, user, password
+):
+    other_browser = Client()
+    assert sign_in(other_browser, user.email, password).status_code == 302
+    assert sign_in(client, user.email, password).status_code == 302
+
+    activate_totp(client, password)
+
+    assert client.get("/probe/staff/").content.decode() == PROBE_BODY
+    response = other_browser.get("/probe/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_reauthenticate"))
+
+
+@pytest.mark.urls("tests.foundation.mfa_probe_urls")
+def test_a_recovery_code_passes_the_second_factor_once(client, user, password):
+    assert sign_in(client, user.email, password).status_code == 302
+    activate_totp(client, password)
+    codes = client.get(reverse("mfa_view_recovery_codes")).context["unused_codes"]
+    later = Client()
+    assert sign_in(later, user.email, password).status_code == 302
+    # The sign-in stopped at the code step; a recovery code completes it.
+    assert later.post(reverse("mfa_authenticate"), {"code": codes[0]}).status_code == 302
+    assert later.get("/probe/staff/").content.decode() == PROBE_BODY
+
+    again = Client()
+    sign_in(again, user.email, password)
+    response = again.post(reverse("mfa_authenticate"), {"code": codes[0]})
+
+    assert response.status_code == 200
+    assert "Incorrect code." in response.content.decode()
+    assert again.get("/probe/staff/").status_code == 302
+
+
+def _admin_person(*, staff: bool, mfa: bool):
+    person = UserFactory(is_staff=staff)
+    if mfa:
+        TOTP.activate(person, generate_totp_secret())
+    return person
+
+
+def test_the_admin_login_form_is_never_used_signing_in_goes_through_allauth(client, password):
+    person = _admin_person(staff=True, mfa=True)
+
+    shown = client.get(reverse("admin:login"))
+    posted = client.post(reverse("admin:login"), {"username": person.email, "password": password})
+
+    for response in (shown, posted):
+        assert response.status_code == 302
+        assert response["Location"].split("?")[0] == reverse("account_login")
+    assert signed_in_user_id(client) is None
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "goes_to"),
+    [
+        ("member", 403, None),
+        ("staff_without_mfa", 302, "mfa_activate_totp"),
+        ("staff_password_only", 302, "mfa_reauthenticate"),
+        ("staff_with_second_factor", 200, None),
+    ],
+)
+def test_the_admin_opens_only_to_staff_whose_session_passed_the_second_factor(
+    client, who, status, goes_to
+):
+    person = _admin_person(staff=who != "member", mfa=who not in ("staff_without_mfa",))
+    if who == "staff_with_second_factor":
+        log_in(client, person)
+    else:
+        client.force_login(person)
+
+    response = client.get(reverse("admin:index"), follow=True)
+
+    visited = [url.split("?")[0] for url, _status in response.redirect_chain]
+    assert response.status_code == (200 if status == 302 else status)
+    if goes_to:
+        assert visited[:2] == [reverse("admin:login"), reverse(goes_to)]
+    if status == 200:
+        assert visited == []
+        assert "Site administration" in response.content.decode()
+    else:
+        assert "Site administration" not in response.content.decode()

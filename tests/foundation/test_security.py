@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from members.models import User
+from tests.auth import log_in
 
 REPO = Path(settings.BASE_DIR)
 TEMPLATES_DIR = REPO / "templates"
@@ -211,7 +212,7 @@ def test_templates_hold_no_inline_script_or_style(template):
 def test_rendered_pages_hold_no_inline_script_or_style(client, user, url_name):
     """Third-party templates (allauth) are rendered inside our layout: check the output."""
     if url_name.startswith(("members:", "account_email", "account_change", "mfa_")):
-        client.force_login(user)
+        log_in(client, user)
 
     response = client.get(reverse(url_name))
 

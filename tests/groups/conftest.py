@@ -5,6 +5,7 @@ from allauth.mfa.models import Authenticator
 
 from groups.models import JoinPolicy, MembershipStatus, Role
 from members.services import coordinator_grant
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
 ROLES = [
@@ -35,7 +36,7 @@ class Cast:
     def login(self, client, role: str):
         person = self.people.get(role)
         if person is not None:
-            client.force_login(person)
+            log_in(client, person)
         return person
 
 

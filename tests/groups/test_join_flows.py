@@ -9,7 +9,11 @@ from django.utils import timezone
 from groups import services
 from groups.errors import InvitationError, MembershipError
 from groups.models import GroupStatus, Invitation, JoinPolicy, Membership, MembershipStatus, Role
-from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
+from members.models import Notification, NotificationKind
+from members.notifications import notification_send
+from tests.auth import log_in
+from tests.factories import CoordinatorFactory, MembershipFactory, SupportGroupFactory, UserFactory
+from tests.foundation.helpers import link_path_in
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def join_form(version=1, **extra):
 def test_joining_an_open_group_records_the_accepted_code_of_conduct(client):
     group = SupportGroupFactory()
     person = UserFactory()
-    client.force_login(person)
+    log_in(client, person)
     response = client.post(reverse("groups:join", args=[group.slug]), join_form(), follow=True)
     membership = Membership.objects.get(group=group, user=person)
     assert membership.status == MembershipStatus.ACTIVE
@@ -42,7 +46,7 @@ def test_joining_an_open_group_records_the_accepted_code_of_conduct(client):
 @pytest.mark.django_db
 def test_join_page_says_how_the_person_will_appear_to_others(client):
     group = SupportGroupFactory()
-    client.force_login(UserFactory(display_name="Gentle Wren"))
+    log_in(client, UserFactory(display_name="Gentle Wren"))
     response = client.get(reverse("groups:join", args=[group.slug]))
     assert "visible to other members as <strong>Gentle Wren</strong>" in response.text
 
@@ -50,7 +54,7 @@ def test_join_page_says_how_the_person_will_appear_to_others(client):
 @pytest.mark.django_db
 def test_joining_without_accepting_the_code_of_conduct_writes_nothing(client):
     group = SupportGroupFactory()
-    client.force_login(UserFactory())
+    log_in(client, UserFactory())
     response = client.post(reverse("groups:join", args=[group.slug]), {"conduct_version": "1"})
     assert response.status_code == 200
     assert "This field is required" in response.text
@@ -60,7 +64,7 @@ def test_joining_without_accepting_the_code_of_conduct_writes_nothing(client):
 @pytest.mark.django_db
 def test_joining_with_an_outdated_code_of_conduct_is_refused():
     group = SupportGroupFactory()
-    services.code_of_conduct_publish(group=group, text="A new rule.", actor=UserFactory())
+    services.code_of_conduct_publish(group=group, text="A new rule.", actor=CoordinatorFactory())
     with pytest.raises(MembershipError, match="current code of conduct"):
         services.membership_join(
             group_id=group.pk, user=UserFactory(), accepted_conduct_version=1, contact_shared=False
@@ -71,7 +75,7 @@ def test_joining_with_an_outdated_code_of_conduct_is_refused():
 def test_joining_twice_says_so_and_keeps_one_row(client):
     group = SupportGroupFactory()
     person = UserFactory()
-    client.force_login(person)
+    log_in(client, person)
     client.post(reverse("groups:join", args=[group.slug]), join_form())
     response = client.post(reverse("groups:join", args=[group.slug]), join_form(), follow=True)
     assert "already a member" in response.text
@@ -85,7 +89,7 @@ def test_joining_twice_says_so_and_keeps_one_row(client):
 )
 def test_closed_and_paused_groups_take_nobody(client, status, message):
     group = SupportGroupFactory(status=status)
-    client.force_login(UserFactory())
+    log_in(client, UserFactory())
     response = client.post(reverse("groups:join", args=[group.slug]), join_form(), follow=True)
     assert message in response.text
     assert not Membership.objects.filter(group=group).exists()
@@ -93,7 +97,7 @@ def test_closed_and_paused_groups_take_nobody(client, status, message):
 
 @pytest.mark.django_db
 def test_a_tampered_slug_is_not_found(client):
-    client.force_login(UserFactory())
+    log_in(client, UserFactory())
     assert (
         client.post(reverse("groups:join", args=["no-such-group"]), join_form()).status_code == 404
     )
@@ -127,7 +131,7 @@ def test_waitlisted_person_sees_their_place(client):
         services.membership_join(
             group_id=group.pk, user=person, accepted_conduct_version=1, contact_shared=False
         )
-    client.force_login(second)
+    log_in(client, second)
     response = client.get(reverse("groups:detail", args=[group.slug]))
     assert "You are number 2 on the waitlist" in response.text
 
@@ -186,7 +190,7 @@ def test_declined_request_shows_the_reason_to_the_person(client, eager_celery, m
             reason="This group is for carers; try the patients' group.",
         )
     assert "try the patients' group" in mailoutbox[-1].body
-    client.force_login(person)
+    log_in(client, person)
     response = client.get(reverse("groups:detail", args=[group.slug]))
     assert "try the patients&#x27; group" in response.text
     with pytest.raises(MembershipError, match="already been answered"):
@@ -198,7 +202,7 @@ def test_declined_request_shows_the_reason_to_the_person(client, eager_celery, m
 @pytest.mark.django_db
 def test_an_over_long_request_message_is_refused_with_nothing_written(client):
     group = SupportGroupFactory(join_policy=JoinPolicy.APPROVAL)
-    client.force_login(UserFactory())
+    log_in(client, UserFactory())
     response = client.post(reverse("groups:join", args=[group.slug]), join_form(message="x" * 501))
     assert response.status_code == 200
     assert "at most 500 characters" in response.text
@@ -225,10 +229,36 @@ def invitation_setup(db, eager_celery, mailoutbox):
     MembershipFactory(group=group, user=facilitator, role=Role.FACILITATOR)
     invitee = UserFactory(email="invitee@example.net")
     with eager_celery():
-        invitation, token = services.invitation_create(
+        invitation = services.invitation_create(
             group=group, email="Invitee@Example.net", actor=facilitator
         )
+    prefix = reverse("groups:invitation", args=["TOKEN"]).removesuffix("TOKEN/")
+    token = link_path_in(mailoutbox[-1], prefix).removeprefix(prefix).strip("/")
     return group, invitee, invitation, token
+
+
+def test_invitations_go_through_the_outbox_with_only_ids_in_the_broker(
+    invitation_setup, mailoutbox
+):
+    _group, _invitee, invitation, token = invitation_setup
+    row = Notification.objects.get(kind=NotificationKind.GROUP_INVITATION)
+    assert (row.recipient_id, row.to_email, row.state) == (None, "invitee@example.net", "sent")
+    assert row.subject_key == f"invitation:{invitation.pk}"
+    assert token not in str(Notification.objects.values().get(pk=row.pk))
+    assert "List-Unsubscribe" not in mailoutbox[-1].extra_headers  # no account to unsubscribe
+
+
+def test_an_invitation_revoked_before_its_email_goes_is_never_sent(db, mailoutbox):
+    group = SupportGroupFactory(join_policy=JoinPolicy.INVITATION)
+    facilitator = MembershipFactory(group=group, role=Role.FACILITATOR).user
+    invitation = services.invitation_create(
+        group=group, email="late@example.net", actor=facilitator
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    row = Notification.objects.get(kind=NotificationKind.GROUP_INVITATION)
+
+    assert notification_send(notification_id=row.pk) == "skipped"
+    assert mailoutbox == []
 
 
 def test_invitation_email_carries_a_working_single_use_link(client, invitation_setup, mailoutbox):
@@ -240,14 +270,16 @@ def test_invitation_email_carries_a_working_single_use_link(client, invitation_s
     assert invitation.email == "invitee@example.net"
     assert token not in invitation.token_hash  # only a hash of the link's secret is stored
 
-    client.force_login(invitee)
+    log_in(client, invitee)
     response = client.post(link, join_form())
     assert response.status_code == 302
     assert Membership.objects.get(group=group, user=invitee).status == MembershipStatus.ACTIVE
 
     reused = client.post(link, join_form())
-    assert reused.status_code == 400
+    assert reused.status_code == 404
     assert "already been used" in reused.text
+    # A used link shows nothing of the group: it may have been passed on.
+    assert group.name not in client.get(link).text and group.summary not in reused.text
 
 
 def test_expired_invitation_is_refused(invitation_setup):
@@ -274,7 +306,7 @@ def test_invitation_for_another_email_is_refused(invitation_setup):
 
 def test_tampered_invitation_token_is_not_found(client, invitation_setup):
     _group, invitee, _invitation, token = invitation_setup
-    client.force_login(invitee)
+    log_in(client, invitee)
     response = client.get(reverse("groups:invitation", args=[token[:-2] + "xx"]))
     assert response.status_code == 404
     assert "not valid" in response.text
@@ -287,7 +319,7 @@ def test_members_reaccept_the_code_of_conduct_after_it_changes(client):
     facilitator = MembershipFactory(group=group, role=Role.FACILITATOR).user
     services.code_of_conduct_publish(group=group, text="New: phones on silent.", actor=facilitator)
 
-    client.force_login(member)
+    log_in(client, member)
     response = client.get(reverse("groups:detail", args=[group.slug]))
     assert response.status_code == 302
     assert response["Location"] == reverse("groups:conduct", args=[group.slug])
@@ -306,7 +338,7 @@ def test_members_reaccept_the_code_of_conduct_after_it_changes(client):
 @pytest.mark.django_db
 def test_publishing_the_same_text_does_not_make_a_new_version():
     group = SupportGroupFactory(conduct="Be kind.")
-    actor = UserFactory()
+    actor = CoordinatorFactory()
     assert services.code_of_conduct_publish(group=group, text="Be kind.", actor=actor).version == 1
     assert (
         services.code_of_conduct_publish(group=group, text="Be kinder.", actor=actor).version == 2
@@ -321,7 +353,10 @@ def test_the_only_facilitator_cannot_leave_or_be_demoted():
         services.membership_leave(group_id=group.pk, user=facilitator.user)
     with pytest.raises(MembershipError, match="at least one facilitator"):
         services.membership_role_change(
-            group_id=group.pk, membership_id=facilitator.pk, actor=facilitator.user, role="member"
+            group_id=group.pk,
+            membership_id=facilitator.pk,
+            actor=CoordinatorFactory(),
+            role="member",
         )
 
 
@@ -351,5 +386,5 @@ def test_raising_capacity_promotes_from_the_waitlist():
     services.membership_join(
         group_id=group.pk, user=waiting, accepted_conduct_version=1, contact_shared=False
     )
-    services.support_group_update(group=group, data={"capacity": 2}, actor=UserFactory())
+    services.support_group_update(group=group, data={"capacity": 2}, actor=CoordinatorFactory())
     assert Membership.objects.get(group=group, user=waiting).status == MembershipStatus.ACTIVE

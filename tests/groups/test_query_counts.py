@@ -23,6 +23,7 @@ from groups.models import (
     Topic,
 )
 from members.models import User
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_directory_costs_the_same_queries_for_10_and_500_groups(client, record_p
 
 
 def test_directory_signed_in_costs_the_same_for_10_and_500_groups(client, user, record_property):
-    client.force_login(user)
+    log_in(client, user)
     add_listed_groups(SMALL, start=0)
     url = reverse("groups:directory") + "?page=1&language=en"
     small = measure(client, url)
@@ -144,7 +145,7 @@ def test_manage_roster_costs_the_same_queries_for_10_and_500_people(
     client, group_with_facilitator, record_property
 ):
     group, facilitator = group_with_facilitator
-    client.force_login(facilitator)
+    log_in(client, facilitator)
     add_people(group, SMALL, start=0)
     url = reverse("groups:manage", args=[group.slug])
     small = measure(client, url)
@@ -164,7 +165,7 @@ def test_group_page_for_a_member_costs_the_same_for_10_and_500_members(
 ):
     group, _facilitator = group_with_facilitator
     member = MembershipFactory(group=group).user
-    client.force_login(member)
+    log_in(client, member)
     add_people(group, SMALL, start=0)
     url = reverse("groups:detail", args=[group.slug])
     small = measure(client, url)
@@ -190,7 +191,7 @@ def test_group_page_for_a_waitlisted_person_costs_the_same_for_10_and_500_member
         joined_at=None,
         waitlisted_at=timezone.now(),
     ).user
-    client.force_login(waiting)
+    log_in(client, waiting)
     add_people(group, SMALL, start=0)
     url = reverse("groups:detail", args=[group.slug])
     small = measure(client, url)
@@ -208,7 +209,7 @@ def test_every_code_of_conduct_version_is_not_loaded_for_the_group_page(
     """A long history of conduct versions must not grow the member's page either."""
     group, _facilitator = group_with_facilitator
     member = MembershipFactory(group=group).user
-    client.force_login(member)
+    log_in(client, member)
     url = reverse("groups:detail", args=[group.slug])
     small = measure(client, url)
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import factory
 from django.utils import timezone
 
+from members.services import coordinator_grant
 from sessions import services
 from sessions.models import Meeting, MeetingFormat, MeetingSeries
 from sessions.recurrence import Frequency, Schedule
@@ -57,8 +58,14 @@ def meeting_plan(
 
 
 def series_for(group, *, actor=None, **plan) -> MeetingSeries:
-    """Schedule a series for `group` through the service; `plan` as for meeting_plan."""
-    actor = actor or UserFactory()
+    """Schedule a series for `group` through the service; `plan` as for meeting_plan.
+
+    Without an actor, a coordinator schedules it: someone allowed to, who is not in the
+    group, so rosters and counts hold only the people the test puts there.
+    """
+    if actor is None:
+        actor = UserFactory()
+        coordinator_grant(user=actor)
     return services.series_create(group=group, plan=meeting_plan(**plan), actor=actor)
 
 

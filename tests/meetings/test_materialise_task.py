@@ -19,7 +19,7 @@ def eager():
 @pytest.mark.django_db
 def test_daily_task_extends_series_whose_horizon_is_running_out(eager):
     from sessions import recurrence
-    from tests.factories import SupportGroupFactory
+    from tests.factories import CoordinatorFactory, SupportGroupFactory
 
     group = SupportGroupFactory()
     series = services.series_create(
@@ -33,7 +33,7 @@ def test_daily_task_extends_series_whose_horizon_is_running_out(eager):
             duration_minutes=60,
             place={"format": "online", "video_url": "https://video.example.org/x"},
         ),
-        actor=None,
+        actor=CoordinatorFactory(),
     )
     before = Meeting.objects.filter(series=series).count()
     assert tasks.materialise_series_horizons() == 0  # nothing due yet

@@ -11,6 +11,7 @@ from django.utils import timezone
 from groups.models import Membership, MembershipStatus, Role
 from members.models import User
 from sessions.models import Attendance, Meeting, Rsvp, RsvpStatus
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory
 from tests.groups.conftest import enable_mfa
 
@@ -86,7 +87,7 @@ def group_with_staff(db):
 @pytest.mark.parametrize("viewer", ["member", "facilitator"])
 def test_meeting_page_costs_the_same_with_5_and_200_people(client, group_with_staff, viewer):
     group, facilitator, member, meeting = group_with_staff
-    client.force_login(member if viewer == "member" else facilitator)
+    log_in(client, member if viewer == "member" else facilitator)
     url = meeting.get_absolute_url()
     add_members(group, SMALL, 0, meeting)
     small = queries(client, url)
@@ -98,7 +99,7 @@ def test_meeting_page_costs_the_same_with_5_and_200_people(client, group_with_st
 
 def test_attendance_screen_costs_the_same_with_5_and_200_people(client, group_with_staff):
     group, facilitator, _member, meeting = group_with_staff
-    client.force_login(facilitator)
+    log_in(client, facilitator)
     url = reverse("meetings:attendance", args=[meeting.pk])
     add_members(group, SMALL, 0, meeting)
     small = queries(client, url)
@@ -112,7 +113,7 @@ def test_my_meetings_costs_the_same_with_5_and_200_meetings(client, group_with_s
     group, _facilitator, member, _meeting = group_with_staff
     other = SupportGroupFactory()
     MembershipFactory(group=other, user=member)
-    client.force_login(member)
+    log_in(client, member)
     url = reverse("meetings:mine")
     add_meetings(group, SMALL, 1)
     small = queries(client, url)
@@ -124,7 +125,7 @@ def test_my_meetings_costs_the_same_with_5_and_200_meetings(client, group_with_s
 
 def test_group_page_costs_the_same_with_5_and_200_meetings_and_members(client, group_with_staff):
     group, _facilitator, member, _meeting = group_with_staff
-    client.force_login(member)
+    log_in(client, member)
     url = group.get_absolute_url()
     add_meetings(group, SMALL, 1)
     add_members(group, SMALL, 0)

@@ -738,7 +738,7 @@ def test_setting_places_below_those_confirmed_is_refused(group, weekly, facilita
 @pytest.mark.django_db
 def test_a_future_meeting_cannot_be_moved_into_the_past():
     from sessions.models import Meeting as MeetingModel
-    from tests.factories import SupportGroupFactory
+    from tests.factories import CoordinatorFactory, SupportGroupFactory
 
     group = SupportGroupFactory()
     start = timezone.now() + timedelta(days=2)
@@ -754,7 +754,7 @@ def test_a_future_meeting_cannot_be_moved_into_the_past():
     with pytest.raises(MeetingError, match="into the past"):
         services.meeting_update(
             meeting_id=meeting.pk,
-            actor=None,
+            actor=CoordinatorFactory(),
             starts_on=yesterday,
             start_time=time(19, 0),
             duration_minutes=60,

@@ -3,11 +3,12 @@ from django.urls import reverse
 
 from members.models import ConsentKind, ConsentRecord
 from members.selectors import consent_state
+from tests.auth import log_in
 
 
 @pytest.mark.django_db
 def test_consent_given_and_withdrawn_is_kept_as_history(client, user):
-    client.force_login(user)
+    log_in(client, user)
     client.post(reverse("members:privacy"), {"email_contact": "on", "research_use": "on"})
     client.post(reverse("members:privacy"), {"email_contact": "on"})
     history = list(
@@ -26,7 +27,7 @@ def test_consent_given_and_withdrawn_is_kept_as_history(client, user):
 
 @pytest.mark.django_db
 def test_saving_unchanged_choices_records_nothing_new(client, user):
-    client.force_login(user)
+    log_in(client, user)
     client.post(reverse("members:privacy"), {"email_contact": "on"})
     before = ConsentRecord.objects.count()
     response = client.post(reverse("members:privacy"), {"email_contact": "on"}, follow=True)

@@ -44,7 +44,7 @@ from members.tasks import send_notification
 from sessions.models import Rsvp, RsvpResponse, RsvpStatus
 from sessions.notifications import scan_reminders
 from tests.concurrency import run_at_once
-from tests.factories import MembershipFactory, SupportGroupFactory
+from tests.factories import CoordinatorFactory, MembershipFactory, SupportGroupFactory
 from tests.meetings.factories import MeetingFactory
 from tests.notifications.smtp_sink import SmtpSink, free_port
 
@@ -461,7 +461,9 @@ def test_a_refusing_smtp_server_is_retried_with_backoff_then_failed_then_sent_on
     with smtp_to(port):  # a failed row stays failed, whoever runs its task
         assert send_notification.apply(args=[notification_id]).get() == "failed"
 
-    assert notifications.notification_retry(notification_id=notification_id)
+    assert notifications.notification_retry(
+        notification_id=notification_id, actor=CoordinatorFactory()
+    )
     row = Notification.objects.get(pk=notification_id)
     assert (row.state, row.attempts, row.claimed_at) == (NotificationState.PENDING, 0, None)
     assert broker.llen(QUEUE) == 1  # the retry queued its send task

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from groups.models import Role
 from members.services import coordinator_grant
+from tests.auth import log_in
 from tests.factories import MembershipFactory, UserFactory
 from tests.groups.conftest import enable_mfa
 from tests.reports.conftest import PERIOD_QUERY, as_dicts, page_tables, xlsx_sections
@@ -68,7 +69,7 @@ MATRIX = [
 @pytest.mark.parametrize(("role", "status", "sees", "never"), MATRIX)
 def test_role_matrix(client, people, view, kwargs, role, status, sees, never):
     if people[role] is not None:
-        client.force_login(people[role])
+        log_in(client, people[role])
     query = {} if "overview" in view else PERIOD_QUERY
     if "retention" in view:
         query = {"period": "past-12-months"}  # the programme's members joined today
@@ -92,7 +93,7 @@ def test_role_matrix(client, people, view, kwargs, role, status, sees, never):
 def test_a_facilitator_asking_for_another_groups_report_gets_a_reason_and_no_numbers(
     client, programme, people
 ):
-    client.force_login(people["facilitator"])
+    log_in(client, people["facilitator"])
     for view, kwargs in PAGES:
         if "overview" in view:
             continue  # the overview has no filters
@@ -109,7 +110,7 @@ def test_a_facilitator_asking_for_another_groups_report_gets_a_reason_and_no_num
 
 
 def test_a_facilitator_cannot_filter_by_another_groups_facilitator(client, programme, people):
-    client.force_login(people["facilitator"])
+    log_in(client, people["facilitator"])
 
     response = client.get(
         reverse("reports:attendance"),
@@ -122,7 +123,7 @@ def test_a_facilitator_cannot_filter_by_another_groups_facilitator(client, progr
 
 
 def test_a_coordinator_can_narrow_the_report_to_one_facilitators_groups(client, programme, people):
-    client.force_login(people["coordinator"])
+    log_in(client, people["coordinator"])
 
     response = client.get(
         reverse("reports:attendance"),
@@ -166,7 +167,7 @@ def test_an_unknown_trend_unit_gets_a_clear_message(client, people):
 
 
 def assert_refused(client, people, view, query, message):
-    client.force_login(people["coordinator"])
+    log_in(client, people["coordinator"])
 
     response = client.get(reverse(view), query)
 
@@ -179,7 +180,7 @@ def assert_refused(client, people, view, query, message):
 
 
 def test_bad_filters_on_an_export_get_the_page_with_the_reason_not_a_file(client, people):
-    client.force_login(people["coordinator"])
+    log_in(client, people["coordinator"])
 
     response = client.get(
         reverse("reports:attendance_export", kwargs={"fmt": "csv"}),
@@ -192,7 +193,7 @@ def test_bad_filters_on_an_export_get_the_page_with_the_reason_not_a_file(client
 
 
 def test_an_unknown_export_format_is_not_found(client, people):
-    client.force_login(people["coordinator"])
+    log_in(client, people["coordinator"])
 
     response = client.get("/reports/attendance/export.pdf")
 
@@ -206,6 +207,6 @@ def test_the_reports_link_shows_for_staff_only(client, people):
         ("coordinator", True),
         ("co_facilitator", True),
     ]:
-        client.force_login(people[role])
+        log_in(client, people[role])
         body = client.get(reverse("meetings:mine")).content.decode()
         assert (f'href="{reverse("reports:overview")}"' in body) is shown, role

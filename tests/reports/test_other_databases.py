@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from members.services import coordinator_grant
 from outcomes import views
+from tests.auth import log_in
 from tests.factories import UserFactory
 from tests.groups.conftest import enable_mfa
 
@@ -27,7 +28,7 @@ def coordinator(client):
     person = UserFactory(display_name="Coordinator Cora")
     coordinator_grant(user=person)
     enable_mfa(person)
-    client.force_login(person)
+    log_in(client, person)
     return person
 
 
@@ -67,7 +68,7 @@ def test_visitors_and_members_are_still_refused_first(client, not_postgresql):
     response = client.get(reverse("reports:attendance"))
     assert response.status_code == 302  # to sign in
 
-    client.force_login(UserFactory())
+    log_in(client, UserFactory())
     assert client.get(reverse("reports:attendance")).status_code == 403
 
 

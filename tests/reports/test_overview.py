@@ -10,6 +10,7 @@ from groups.models import GroupStatus, Membership, MembershipStatus, Role
 from outcomes import open_items
 from outcomes.reports import Scope, programme_overview
 from sessions.models import MeetingStatus
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.reports.conftest import as_dicts, meeting, page_tables
 
@@ -103,7 +104,7 @@ def test_a_facilitator_sees_only_their_own_groups(landscape):
 def test_overview_page_hides_small_request_counts_and_their_complement(
     client, landscape, coordinator_with_mfa
 ):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
 
     response = client.get(reverse("reports:overview"))
 
@@ -132,7 +133,7 @@ def test_other_areas_can_add_open_items(client, landscape, coordinator_with_mfa)
 
     open_items.register(provider)
     try:
-        client.force_login(coordinator_with_mfa)
+        log_in(client, coordinator_with_mfa)
         response = client.get(reverse("reports:overview"))
     finally:
         open_items.unregister(provider)

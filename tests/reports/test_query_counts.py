@@ -21,6 +21,7 @@ from sessions.models import (
     RsvpResponse,
     RsvpStatus,
 )
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.groups.conftest import enable_mfa
 
@@ -140,7 +141,7 @@ def test_reports_cost_the_same_queries_for_10_and_10000_attendance_rows(
         for group in groups:
             MembershipFactory(group=group, user=viewer, role=Role.FACILITATOR)
     enable_mfa(viewer)
-    client.force_login(viewer)
+    log_in(client, viewer)
 
     people = add_people(groups, 0, SMALL)
     (first,) = add_meetings(groups, 0, 1)
