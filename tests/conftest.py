@@ -5,6 +5,8 @@ from django.core.cache import cache
 from members.services import coordinator_grant
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
+pytest_plugins = ["tests.pinned_clock"]  # --pretend-today=YYYY-MM-DD
+
 
 def clear_this_runs_cache() -> None:
     """Delete this run's keys only (cache.clear() would empty the whole Redis database)."""

@@ -21,7 +21,8 @@ from sessions.models import (
     MeetingFormat,
 )
 from sessions.recurrence import Frequency
-from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
+from tests.auth import log_in
+from tests.factories import CoordinatorFactory, MembershipFactory, SupportGroupFactory, UserFactory
 from tests.meetings.factories import (
     NEW_YORK,
     ROME,
@@ -127,16 +128,27 @@ def count_queries(client, url: str) -> int:
     return len(context.captured_queries)
 
 
-def next_dst_change(zone: str) -> date:
-    """The first day, 10 to 170 days ahead, whose UTC offset differs from the day before."""
+def clocks_change_ahead(zone: str, *, forward: bool) -> date:
+    """The first day, four weeks ahead or more, on which the clocks of `zone` go forward (or
+    back): the UTC offset at noon differs from the day before's."""
     tz = ZoneInfo(zone)
     today = local_today(zone)
-    for days in range(10, 170):
+    for days in range(28, 28 + 366):
         day = today + timedelta(days=days)
         noon = datetime.combine(day, time(12), tzinfo=tz)
-        if noon.utcoffset() != (noon - timedelta(days=1)).utcoffset():
+        shift = noon.utcoffset() - (noon - timedelta(days=1)).utcoffset()
+        if shift and (shift > timedelta(0)) == forward:
             return day
     raise AssertionError(f"no daylight-saving change ahead in {zone}")
+
+
+@pytest.fixture(params=["forward", "back"])
+def clock_change(request, time_machine) -> date:
+    """A day Rome's clocks go forward (or back), with the clock travelled ahead to three weeks
+    before it: whatever day the suite runs on, the change is as near, in both directions."""
+    change = clocks_change_ahead(ROME, forward=request.param == "forward")
+    time_machine.move_to(datetime.combine(change - timedelta(days=21), time(10), tzinfo=UTC))
+    return change
 
 
 # ---------------------------------------------------------------- member feed
@@ -182,8 +194,10 @@ def test_every_event_carries_the_fields_calendar_apps_need(client, group, member
     assert event["DTEND"].dt == meeting.ends_at
 
 
-def test_times_keep_the_groups_wall_clock_across_daylight_saving(client, group, member):
-    change = next_dst_change(ROME)
+def test_times_keep_the_groups_wall_clock_across_daylight_saving(
+    client, group, member, clock_change
+):
+    change = clock_change
     series_for(group, starts_on=weekday_on_or_after(change - timedelta(days=14), SUNDAY))
     offsets = {m.starts_at.astimezone(ZoneInfo(ROME)).utcoffset() for m in in_window(group)}
     assert len(offsets) == 2, "the series should straddle the clock change"
@@ -208,7 +222,7 @@ def test_uids_stay_the_same_across_regenerations_and_after_an_edit(client, group
 
     services.meeting_update(
         meeting_id=moved.pk,
-        actor=UserFactory(),
+        actor=CoordinatorFactory(),
         starts_on=moved.starts_at.astimezone(ZoneInfo(ROME)).date() + timedelta(days=1),
         start_time=time(18, 0),
         duration_minutes=60,
@@ -231,7 +245,9 @@ def test_a_cancelled_meeting_stays_in_the_feed_as_cancelled(client, group, membe
     url = member_feed_url(member)
     before = events_by_uid(parse(client.get(url)))[uid]
 
-    services.meeting_cancel(meeting_id=cancelled.pk, actor=UserFactory(), reason="Venue flooded")
+    services.meeting_cancel(
+        meeting_id=cancelled.pk, actor=CoordinatorFactory(), reason="Venue flooded"
+    )
 
     events = events_by_uid(parse(client.get(url)))
     assert len(events) == 3
@@ -335,7 +351,9 @@ def test_group_feed_shows_a_public_address(client, group):
 def test_group_feed_lists_cancellations(client, group):
     series = series_for(group, starts_on=next_week(), count=2)
     cancelled = meetings_of(series)[0]
-    services.meeting_cancel(meeting_id=cancelled.pk, actor=UserFactory(), reason="Private reason")
+    services.meeting_cancel(
+        meeting_id=cancelled.pk, actor=CoordinatorFactory(), reason="Private reason"
+    )
 
     response = client.get(group_feed_url(group))
     event = events_by_uid(parse(response))[f"{cancelled.uid}@{feeds.UID_DOMAIN}"]
@@ -430,8 +448,8 @@ def test_meeting_guide_counts_days_from_sunday_in_the_groups_time_zone(client):
     assert entry["timezone"] == NEW_YORK
 
 
-def test_meeting_guide_times_are_local_on_both_sides_of_a_clock_change(client, group):
-    change = next_dst_change(ROME)
+def test_meeting_guide_times_are_local_on_both_sides_of_a_clock_change(client, group, clock_change):
+    change = clock_change
     before = weekday_on_or_after(change - timedelta(days=7), SUNDAY)
     after = weekday_on_or_after(change + timedelta(days=1), SUNDAY)
     for day, title in ((before, "Before the change"), (after, "After the change")):
@@ -490,7 +508,7 @@ def test_meeting_guide_lists_only_listed_active_groups(client, visibility, statu
 def test_meeting_guide_drops_series_with_nothing_ahead(client, group):
     ended = series_for(group, starts_on=next_week(), title="All cancelled", count=2)
     services.meeting_cancel(
-        meeting_id=meetings_of(ended)[0].pk, actor=UserFactory(), scope=services.Scope.ALL
+        meeting_id=meetings_of(ended)[0].pk, actor=CoordinatorFactory(), scope=services.Scope.ALL
     )
     MeetingFactory(group=group, title="Held last week", starts_at=timezone.now() - timedelta(7))
     series_for(group, starts_on=next_week(), title="Still running")
@@ -647,7 +665,7 @@ def test_calendar_page_shows_each_person_only_their_own_address(client, group, r
     others = services.calendar_token_for(user=UserFactory()).token
     person = {"visitor": None, "outsider": UserFactory(), "member": member}[role]
     if person is not None:
-        client.force_login(person)
+        log_in(client, person)
 
     response = client.get(reverse(CALENDAR_PAGE))
 
@@ -665,7 +683,7 @@ def test_calendar_page_shows_each_person_only_their_own_address(client, group, r
 
 
 def test_calendar_page_keeps_the_address_between_visits(client, member):
-    client.force_login(member)
+    log_in(client, member)
     client.get(reverse(CALENDAR_PAGE))
     first = CalendarFeedToken.objects.get(user=member).token
     client.get(reverse(CALENDAR_PAGE))
@@ -673,7 +691,7 @@ def test_calendar_page_keeps_the_address_between_visits(client, member):
 
 
 def test_getting_a_new_address_retires_the_old_one(client, group, member):
-    client.force_login(member)
+    log_in(client, member)
     client.get(reverse(CALENDAR_PAGE))
     old = CalendarFeedToken.objects.get(user=member).token
 

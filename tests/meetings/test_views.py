@@ -18,6 +18,7 @@ from sessions.models import (
     Rsvp,
     RsvpStatus,
 )
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.groups.conftest import ROLES, enable_mfa
 
@@ -70,7 +71,7 @@ def scene(db):
 def login(client, scene, role):
     person = scene["people"][role]
     if person is not None:
-        client.force_login(person)
+        log_in(client, person)
     return person
 
 
@@ -106,7 +107,7 @@ def test_public_address_is_shown_to_visitors_but_never_the_link(client, scene):
 
 def test_video_link_waits_until_an_hour_before_unless_the_group_says_always(client, scene):
     meeting = make_meeting(scene["group"], starts_in=timedelta(days=2))
-    client.force_login(scene["people"]["member"])
+    log_in(client, scene["people"]["member"])
     assert VIDEO_URL not in client.get(meeting.get_absolute_url()).text
     scene["group"].video_link_policy = VideoLinkPolicy.ALWAYS
     scene["group"].save()
@@ -153,7 +154,7 @@ def test_only_members_can_rsvp(client, scene, role):
 
 def test_rsvp_through_htmx_returns_the_updated_fragment(client, scene):
     member = scene["people"]["peer_moderator"]
-    client.force_login(member)
+    log_in(client, member)
     response = client.post(
         reverse("meetings:rsvp", args=[scene["meeting"].pk]),
         {"going": "yes"},
@@ -168,7 +169,7 @@ def test_full_meeting_shows_waitlist_place(client, scene):
     meeting = scene["meeting"]
     meeting.capacity = 1
     meeting.save()
-    client.force_login(scene["people"]["peer_moderator"])
+    log_in(client, scene["people"]["peer_moderator"])
     response = client.post(
         reverse("meetings:rsvp", args=[meeting.pk]), {"going": "yes"}, follow=True
     )
@@ -179,7 +180,7 @@ def test_rsvp_to_a_cancelled_meeting_says_so(client, scene):
     meeting = scene["meeting"]
     meeting.status = MeetingStatus.CANCELLED
     meeting.save()
-    client.force_login(scene["people"]["peer_moderator"])
+    log_in(client, scene["people"]["peer_moderator"])
     response = client.post(
         reverse("meetings:rsvp", args=[meeting.pk]), {"going": "yes"}, follow=True
     )
@@ -188,7 +189,7 @@ def test_rsvp_to_a_cancelled_meeting_says_so(client, scene):
 
 
 def test_attendance_screen_lists_people_who_said_going_first(client, scene):
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
     response = client.get(reverse("meetings:attendance", args=[scene["meeting"].pk]))
     names = [row.display_name for row in response.context["sheet"]]
     assert names[0] == MEMBER_NAME
@@ -198,7 +199,7 @@ def test_attendance_screen_lists_people_who_said_going_first(client, scene):
 def test_one_tap_marks_one_person_through_htmx(client, scene):
     meeting = scene["meeting"]
     member = scene["people"]["member"]
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
     response = client.post(
         reverse("meetings:attendance", args=[meeting.pk]),
         {f"status-{member.pk}": "late"},
@@ -215,7 +216,7 @@ def test_whole_form_without_javascript_saves_only_what_changed(client, scene):
     meeting = scene["meeting"]
     member, moderator = scene["people"]["member"], scene["people"]["peer_moderator"]
     Attendance.objects.create(meeting=meeting, user=member, status="absent")
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
     response = client.post(
         reverse("meetings:attendance", args=[meeting.pk]),
         {
@@ -232,7 +233,7 @@ def test_whole_form_without_javascript_saves_only_what_changed(client, scene):
 
 def test_attendance_for_someone_outside_the_group_is_refused(client, scene):
     stranger = UserFactory()
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
     response = client.post(
         reverse("meetings:attendance", args=[scene["meeting"].pk]),
         {f"status-{stranger.pk}": "present"},
@@ -245,7 +246,7 @@ def test_attendance_for_someone_outside_the_group_is_refused(client, scene):
 def test_locked_attendance_can_be_unlocked_by_a_coordinator_only(client, scene):
     old = make_meeting(scene["group"], starts_in=-timedelta(days=20))
     member = scene["people"]["member"]
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
     response = client.post(
         reverse("meetings:attendance", args=[old.pk]),
         {f"status-{member.pk}": "present"},
@@ -256,14 +257,14 @@ def test_locked_attendance_can_be_unlocked_by_a_coordinator_only(client, scene):
     old.refresh_from_db()
     assert old.attendance_unlocked_until is None
 
-    client.force_login(scene["people"]["coordinator"])
+    log_in(client, scene["people"]["coordinator"])
     client.post(reverse("meetings:attendance_unlock", args=[old.pk]))
     client.post(reverse("meetings:attendance", args=[old.pk]), {f"status-{member.pk}": "present"})
     assert Attendance.objects.get(meeting=old, user=member).status == "present"
 
 
 def test_my_meetings_lists_my_groups_meetings_with_my_answer(client, scene):
-    client.force_login(scene["people"]["member"])
+    log_in(client, scene["people"]["member"])
     elsewhere = make_meeting(SupportGroupFactory(name="Not Mine"))
     response = client.get(reverse("meetings:mine"))
     meetings = response.context["meetings"]
@@ -278,14 +279,16 @@ def test_my_meetings_needs_login(client, scene):
 
 
 def test_schedule_form_creates_a_monthly_second_tuesday_series(client, scene):
-    client.force_login(scene["people"]["facilitator"])
-    today = timezone.localdate()
+    log_in(client, scene["people"]["facilitator"])
+    # The form takes the weekday from the first date: the first Tuesday 3 or more days ahead.
+    three_days_ahead = timezone.localdate() + timedelta(days=3)
+    first_tuesday = three_days_ahead + timedelta(days=(1 - three_days_ahead.weekday()) % 7)
     response = client.post(
         reverse("meetings:schedule", args=[scene["group"].slug]),
         {
             "title": "Monthly",
             "frequency": "monthly-weekday",
-            "starts_on": (today + timedelta(days=3)).isoformat(),
+            "starts_on": first_tuesday.isoformat(),
             "start_time": "19:00",
             "duration_minutes": "90",
             "interval": "1",
@@ -305,7 +308,7 @@ def test_schedule_form_creates_a_monthly_second_tuesday_series(client, scene):
 
 
 def test_schedule_form_explains_bad_input_and_writes_nothing(client, scene):
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
     today = timezone.localdate()
     response = client.post(
         reverse("meetings:schedule", args=[scene["group"].slug]),
@@ -346,6 +349,8 @@ def test_add_to_calendar_file_carries_the_address_only_for_members(client, scene
 def test_meeting_page_shows_the_groups_own_clock_time_to_a_viewer_elsewhere(client, scene):
     from datetime import UTC, datetime
 
+    from django.utils.html import strip_tags
+
     group = scene["group"]
     start = datetime(2027, 1, 12, 18, 0, tzinfo=UTC)  # 19:00 in Rome, 13:00 in New York
     meeting = Meeting.objects.create(
@@ -359,10 +364,10 @@ def test_meeting_page_shows_the_groups_own_clock_time_to_a_viewer_elsewhere(clie
     viewer = scene["people"]["member"]
     viewer.time_zone = "America/New_York"
     viewer.save()
-    client.force_login(viewer)
+    log_in(client, viewer)
     text = client.get(meeting.get_absolute_url()).text
     assert "13:00" in text
-    assert "19:00 in the group" in text
+    assert "19:00–20:00 Rome time" in strip_tags(text)
 
 
 def test_my_meetings_shows_twenty_at_a_time_soonest_first(client, scene):
@@ -370,7 +375,7 @@ def test_my_meetings_shows_twenty_at_a_time_soonest_first(client, scene):
     group = member.memberships.get().group
     for day in range(1, 26):
         make_meeting(group, starts_in=timedelta(days=day), title=f"Evening {day:02}")
-    client.force_login(member)
+    log_in(client, member)
 
     first = client.get(reverse("meetings:mine"))
     titles = [meeting.display_title for meeting in first.context["meetings"]]
@@ -395,7 +400,7 @@ def test_attendance_sheet_escapes_names_and_keeps_marks(client, scene):
         group=group, user=UserFactory(display_name='<b>Bold</b> "Quote"')
     ).user
     Attendance.objects.create(meeting=meeting, user=tricky, status="late")
-    client.force_login(scene["people"]["facilitator"])
+    log_in(client, scene["people"]["facilitator"])
 
     response = client.get(reverse("meetings:attendance", args=[meeting.pk]))
 
