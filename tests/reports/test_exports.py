@@ -1,12 +1,16 @@
 """CSV and XLSX exports: they open with csv and openpyxl and hold the page's numbers."""
 
+import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from outcomes import exports
+from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory
 from tests.reports.conftest import (
     PERIOD_QUERY,
@@ -44,7 +48,7 @@ def export(client, view: str, fmt: str, query: dict):
 
 @pytest.mark.parametrize("group", [None, "harbour"])
 def test_attendance_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa, group):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     query = dict(PERIOD_QUERY)
     if group:
         query["group"] = getattr(programme, group).pk
@@ -71,7 +75,7 @@ def test_attendance_exports_hold_the_pages_numbers(client, programme, coordinato
 
 
 def test_export_header_block_names_period_filters_and_when(client, programme, coordinator_with_mfa):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     query = {**PERIOD_QUERY, "group": programme.shore.pk, "format": "in-person"}
 
     response = export(client, "reports:attendance_export", "csv", query)
@@ -95,7 +99,7 @@ def test_export_header_block_names_period_filters_and_when(client, programme, co
 
 
 def test_retention_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     query = {"period": "past-12-months"}
     page, _ = page_tables(client.get(reverse("reports:retention"), query))
 
@@ -108,7 +112,7 @@ def test_retention_exports_hold_the_pages_numbers(client, programme, coordinator
 
 
 def test_overview_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     page, figures = page_tables(client.get(reverse("reports:overview")))
 
     _, sections = csv_sections(export(client, "reports:overview_export", "csv", {}))
@@ -123,7 +127,7 @@ def test_overview_exports_hold_the_pages_numbers(client, programme, coordinator_
 
 
 def test_dates_are_dates_in_the_spreadsheet(client, programme, coordinator_with_mfa):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
 
     sheets = xlsx_sections(export(client, "reports:attendance_export", "xlsx", PERIOD_QUERY))
 
@@ -131,25 +135,114 @@ def test_dates_are_dates_in_the_spreadsheet(client, programme, coordinator_with_
     assert first_week.date() == date(2025, 2, 24)
 
 
+# What a spreadsheet would run if a cell began with it: =, + and - start a formula, @ a
+# function call, and a leading tab or carriage return hides the = behind it from a naive
+# check. Each name comes back with a leading apostrophe, as text.
+FORMULA_NAMES = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _formula_groups():
+    """One group per dangerous name, each with someone who joined today."""
+    groups = []
+    for index, name in enumerate(FORMULA_NAMES):
+        group = SupportGroupFactory(name=name, slug=f"formula-{index}")
+        MembershipFactory(group=group)
+        groups.append(group)
+    return groups
+
+
+def _today_query(**extra) -> dict:
+    # The factories' members joined today, which can be a day earlier in New York or later
+    # in Rome than in UTC: the period takes in both.
+    today = timezone.now().date()
+    return {
+        "period": "custom",
+        "start": (today - timedelta(days=30)).isoformat(),
+        "end": (today + timedelta(days=1)).isoformat(),
+        **extra,
+    }
+
+
+def _csv_first_cells(response) -> list[str]:
+    rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline=""))
+    return [row[0] for row in rows if row]
+
+
+def _xlsx_cells(response) -> list:
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))  # formulas kept as such
+    return [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+
+
+def _as_xml_reads(text: str) -> str:
+    """XML turns a carriage return in a text cell into a line feed when it is read back."""
+    return text.replace("\r", "\n")
+
+
 def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, coordinator_with_mfa):
-    group = SupportGroupFactory(name='=HYPERLINK("http://evil.example","x")')
-    MembershipFactory(group=group)
-    client.force_login(coordinator_with_mfa)
+    _formula_groups()
+    log_in(client, coordinator_with_mfa)
+    query = _today_query()
 
-    response = export(client, "reports:retention_export", "csv", {"period": "past-12-months"})
-    sheets = xlsx_sections(
-        export(client, "reports:retention_export", "xlsx", {"period": "past-12-months"})
-    )
+    csv_cells = _csv_first_cells(export(client, "reports:retention_export", "csv", query))
+    xlsx_cells = _xlsx_cells(export(client, "reports:retention_export", "xlsx", query))
 
-    assert "\n=HYPERLINK" not in response.content.decode("utf-8-sig")
-    names = [row[0] for _, rows in sheets.values() for row in rows]
-    assert not any(str(name).startswith("=") for name in names)
+    by_value = {cell.value: cell for cell in xlsx_cells if cell.value is not None}
+    for name in FORMULA_NAMES:
+        assert "'" + name in csv_cells, f"{name!r} not neutralised in CSV"
+        assert name not in csv_cells
+        cell = by_value.get(_as_xml_reads("'" + name))
+        assert cell is not None, f"{name!r} not neutralised in XLSX"
+        assert cell.data_type == "s" and isinstance(cell.value, str)
+        assert _as_xml_reads(name) not in by_value
+    assert not [cell.coordinate for cell in xlsx_cells if cell.data_type == "f"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_formula_name_in_the_header_block_is_exported_as_text(client, coordinator_with_mfa, fmt):
+    group = _formula_groups()[0]
+    log_in(client, coordinator_with_mfa)
+
+    response = export(client, "reports:attendance_export", fmt, _today_query(group=str(group.pk)))
+
+    if fmt == "csv":
+        header, _ = csv_sections(response)
+        assert header["Group"] == "'" + group.name
+    else:
+        for sheet_header, _ in xlsx_sections(response).values():
+            assert sheet_header["Group"] == "'" + group.name
+
+
+def test_control_without_neutralising_the_names_become_formulas(
+    client, coordinator_with_mfa, monkeypatch
+):
+    """The test above can fail: with the apostrophe switched off, the same export holds
+    the raw names, and the spreadsheet reads the first one as a formula."""
+    monkeypatch.setattr(exports, "_safe_text", lambda value: value)
+    _formula_groups()
+    log_in(client, coordinator_with_mfa)
+    query = _today_query()
+
+    csv_cells = _csv_first_cells(export(client, "reports:retention_export", "csv", query))
+    xlsx_cells = _xlsx_cells(export(client, "reports:retention_export", "xlsx", query))
+
+    assert set(FORMULA_NAMES) <= set(csv_cells)
+    texts = {cell.value for cell in xlsx_cells if cell.data_type == "s"}
+    assert {_as_xml_reads(name) for name in FORMULA_NAMES[1:]} <= texts
+    formulas = [cell.value for cell in xlsx_cells if cell.data_type == "f"]
+    assert FORMULA_NAMES[0] in formulas
 
 
 def test_xlsx_sheets_keep_their_headings_in_view_and_dates_as_dates(
     client, programme, coordinator_with_mfa
 ):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     query = {**PERIOD_QUERY, "group": programme.harbour.pk}
     response = export(client, "reports:attendance_export", "xlsx", query)
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))

@@ -6,18 +6,27 @@ exactly one hidden cell gives that cell away. The control test shows the attacke
 once complementary suppression is switched off.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from outcomes import suppression
 from outcomes.documents import attendance_columns, retention_columns, trend_columns
 from outcomes.suppression import SUPPRESSED, Cell, Disclosure
 from outcomes.tables import Column, Kind, Row, Table
+from tests.auth import log_in
+from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.reports.conftest import (
     PERIOD_QUERY,
+    ROME,
     SUPPRESSED_TEXT,
     as_dicts,
     csv_sections,
+    local,
+    mark,
+    meeting,
     number,
     page_tables,
     xlsx_sections,
@@ -179,7 +188,7 @@ def attack_attendance(tables) -> list[tuple[str, object]]:
 def test_no_hidden_value_can_be_recovered_from_the_attendance_page(
     client, programme, coordinator_with_mfa
 ):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     for query in (PERIOD_QUERY, {**PERIOD_QUERY, "group": programme.harbour.pk}):
         response = client.get(reverse("reports:attendance"), query)
         tables, _ = page_tables(response)
@@ -197,7 +206,7 @@ def test_control_without_complementary_suppression_the_attacker_succeeds(
     client, programme, coordinator_with_mfa, monkeypatch
 ):
     monkeypatch.setattr(Disclosure, "complementary", lambda self, hidden: set(hidden))
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
 
     response = client.get(reverse("reports:attendance"), PERIOD_QUERY)
 
@@ -206,25 +215,144 @@ def test_control_without_complementary_suppression_the_attacker_succeeds(
     assert found["groups/Said they were going"] == 4
 
 
-def test_no_hidden_value_can_be_recovered_from_the_retention_page(
-    client, programme, coordinator_with_mfa
-):
-    client.force_login(coordinator_with_mfa)
+# Three months of joiners in two groups, every window long closed: Harbour Lights took 6
+# people in one month and 7 in the next, Other Shore 3 in a third month. At 4 weeks 5, 6
+# and 1 of them were still coming; at 12 weeks 0, 2 and 0. Other Shore's 3 joiners (and
+# its 1 still coming) are small cells, each in a column whose total and other parts the
+# page shows, by month and by group.
+RETENTION_COHORTS = [
+    # (months ago, group, joiners, still coming at 4 weeks, at 12 weeks)
+    (11, "harbour", 6, 5, 0),
+    (10, "harbour", 7, 6, 2),
+    (9, "shore", 3, 1, 0),
+]
 
+
+def months_ago(today, months: int):
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return today.replace(year=year, month=month + 1, day=10)
+
+
+@pytest.fixture
+def retention_cohorts(db):
+    """Joiners on the 10th of the month, at noon in Rome, nine to eleven months ago: all
+    their 4, 12 and 26-week windows have ended, whatever day the test runs."""
+    groups = {
+        "harbour": SupportGroupFactory(name="Harbour Lights", time_zone="Europe/Rome"),
+        "shore": SupportGroupFactory(name="Other Shore", time_zone="Europe/Rome"),
+    }
+    today = timezone.localdate()
+    for ago, key, joiners, at_4, at_12 in RETENTION_COHORTS:
+        group = groups[key]
+        joined_at = local(ROME, *months_ago(today, ago).timetuple()[:3], 12, 0)
+        week_4 = meeting(group, joined_at + timedelta(weeks=4))
+        week_12 = meeting(group, joined_at + timedelta(weeks=12))
+        for index in range(joiners):
+            person = UserFactory(display_name=f"{key}-{ago}-{index}")
+            MembershipFactory(group=group, user=person, joined_at=joined_at)
+            if index < at_4:
+                mark(week_4, person)
+            if index < at_12:
+                mark(week_12, person)
+    return groups
+
+
+RETENTION_QUERY_DAYS = 365
+
+
+def retention_page(client):
+    today = timezone.localdate()
     response = client.get(
         reverse("reports:retention"),
-        {"period": "custom", "start": "2025-01-01", "end": "2026-12-31"},
+        {
+            "period": "custom",
+            "start": (today - timedelta(days=RETENTION_QUERY_DAYS)).isoformat(),
+            "end": today.isoformat(),
+        },
     )
+    assert response.status_code == 200
+    return page_tables(response)[0]
 
-    tables, _ = page_tables(response)
+
+def attack_retention(tables) -> dict[str, object]:
+    """Every value the retention page gives away: by subtraction (months and groups add
+    up to the total row) and from a share shown beside the count it divides."""
+    found = {}
     cohorts = as_dicts(tables["cohorts"])
     total = cohorts.pop(TOTAL)
     groups = as_dicts(tables["retention_groups"])
-    for column, value in total.items():
-        if column.startswith("Share"):
-            continue
-        assert recover(value, [row[column] for row in cohorts.values()]) is None
-        assert recover(value, [row[column] for row in groups.values()]) is None
+    counts = [column for column in total if not column.startswith("Share")]
+    for table_name, rows in (("cohorts", cohorts), ("groups", groups)):
+        for column in counts:
+            parts = {name: row[column] for name, row in rows.items()}
+            value = recover(total[column], list(parts.values()))
+            if value is None:
+                continue
+            hidden = [name for name, cell in parts.items() if cell == SUPPRESSED_TEXT]
+            found[f"{table_name}/{hidden[0] if hidden else TOTAL}/{column}"] = value
+    for table_name, rows in (("cohorts", cohorts), ("groups", groups), ("total", {TOTAL: total})):
+        for name, row in rows.items():
+            for weeks in (4, 12, 26):
+                measured = number(row[f"Measured at {weeks} weeks"])
+                share = number(row[f"Share at {weeks} weeks"])
+                hidden = row[f"Still attending at {weeks} weeks"] == SUPPRESSED_TEXT
+                if hidden and all(isinstance(value, int | float) for value in (measured, share)):
+                    found[f"{table_name}/{name}/retained at {weeks}"] = round(
+                        share * measured / 100
+                    )
+    return found
+
+
+def test_no_hidden_value_can_be_recovered_from_the_retention_page(
+    client, retention_cohorts, coordinator_with_mfa
+):
+    log_in(client, coordinator_with_mfa)
+
+    tables = retention_page(client)
+
+    cohorts = as_dicts(tables["cohorts"])
+    assert len(cohorts) == 4  # three months and the total row
+    assert cohorts[TOTAL]["Joined"] == "16"
+    groups = as_dicts(tables["retention_groups"])
+    assert groups["Other Shore"]["Joined"] == SUPPRESSED_TEXT
+    assert groups["Other Shore"]["Still attending at 4 weeks"] == SUPPRESSED_TEXT
+    # Harbour Lights' 13 would give Other Shore's 3 away (16 - 13): it goes too.
+    assert groups["Harbour Lights"]["Joined"] == SUPPRESSED_TEXT
+    assert sorted(row["Joined"] for row in cohorts.values()) == sorted(
+        ["16", "7", SUPPRESSED_TEXT, SUPPRESSED_TEXT]
+    )
+    assert attack_retention(tables) == {}
+
+
+def test_control_without_complementary_suppression_retention_gives_small_cells_away(
+    client, retention_cohorts, coordinator_with_mfa, monkeypatch
+):
+    monkeypatch.setattr(Disclosure, "complementary", lambda self, hidden: set(hidden))
+    log_in(client, coordinator_with_mfa)
+
+    found = attack_retention(retention_page(client))
+
+    assert found["groups/Other Shore/Joined"] == 3  # 16 - 13
+    assert found["groups/Other Shore/Still attending at 4 weeks"] == 1  # 12 - 11
+    shore_month = [key for key in found if key.startswith("cohorts/") and "Joined" in key]
+    assert [found[key] for key in shore_month] == [3]  # 16 - 6 - 7
+
+
+def test_control_without_derived_suppression_a_share_gives_its_count_away(
+    client, retention_cohorts, coordinator_with_mfa, monkeypatch
+):
+    monkeypatch.setattr(Disclosure, "derived", lambda self, hidden: set(hidden))
+    log_in(client, coordinator_with_mfa)
+
+    found = attack_retention(retention_page(client))
+
+    # The month with 7 joiners, 2 of them still coming at 12 weeks: "29%" of 7 is 2.
+    by_share = [
+        value
+        for key, value in found.items()
+        if key.startswith("cohorts/") and key.endswith("retained at 12")
+    ]
+    assert 2 in by_share
 
 
 # --- Every small cell, everywhere ------------------------------------------------------
@@ -251,7 +379,7 @@ def assert_no_small_people_figure(rows, *, where: str) -> int:
 def test_every_small_figure_is_hidden_on_the_page_in_csv_and_in_xlsx(
     client, programme, coordinator_with_mfa
 ):
-    client.force_login(coordinator_with_mfa)
+    log_in(client, coordinator_with_mfa)
     query = {**PERIOD_QUERY, "group": programme.harbour.pk}
     url = reverse("reports:attendance")
 
