@@ -30,7 +30,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
 from django.db.models import Min
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -251,7 +252,15 @@ def _render(notification: Notification, message: Message) -> EmailMultiAlternati
     language = message.language or (user.language if user else settings.LANGUAGE_CODE)
     time_zone = message.time_zone or (user.time_zone if user else settings.TIME_ZONE)
     with translation.override(language), timezone.override(time_zone):
-        subject = render_to_string(f"{message.template}_subject.txt", context).strip()
+        # A subject is plain text, not HTML: rendered with autoescaping off, so a group
+        # called "Parkinson's & Co" is not sent as "Parkinson&#x27;s &amp; Co". Any line
+        # break a name might carry is collapsed below, so no header can be injected (and
+        # EmailMessage refuses newlines in headers anyway).
+        subject = (
+            get_template(f"{message.template}_subject.txt")
+            .template.render(Context(context, autoescape=False))
+            .strip()
+        )
         text = render_to_string(f"{message.template}.txt", context)
         html = render_to_string(f"{message.template}.html", context)
     email = EmailMultiAlternatives(

@@ -6,7 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -53,7 +53,7 @@ def switch_language(request):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    response = redirect(next_url)
+    response = HttpResponseRedirect(next_url)  # an address, never a view name
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
@@ -101,6 +101,7 @@ def privacy_choices(request):
 
 
 @login_required
+@reauthentication_required  # a session alone (perhaps a stolen one) never downloads it all
 def export(request):
     data = selectors.personal_data_export(user=request.user)
     response = HttpResponse(
@@ -167,8 +168,13 @@ def unsubscribe(request, token):
 def outbox(request):
     if request.method == "POST":
         notification_id = request.POST.get("retry", "")
-        if notification_id.isdigit() and notifications.notification_retry(
-            notification_id=int(notification_id), actor=request.user
+        # Only ASCII digits: "²" passes isdigit() but int() refuses it.
+        if (
+            notification_id.isascii()
+            and notification_id.isdecimal()
+            and notifications.notification_retry(
+                notification_id=int(notification_id), actor=request.user
+            )
         ):
             messages.success(request, _("The message is back in the queue."))
         else:

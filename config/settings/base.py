@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in people's pages: Cache-Control: private, no-store (members/caching.py).
+    "members.caching.PrivateCacheControlMiddleware",
     "members.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -151,6 +153,23 @@ ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupProfileForm"
 
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("EMAIL_SUBJECT_PREFIX", default="[Peer Support] ")
 ACCOUNT_CHANGE_EMAIL = True
+# A signed-in session alone must not be enough to take the account over: changing the
+# email address (and setting a first password) asks them to show it is them again (the
+# password, an authenticator code, or a code sent to their verified address) unless they
+# did so in the last five minutes (the timeout, allauth's default, below). Changing
+# the password asks for the current one in its own form; the second factor (turning it on
+# or off, new recovery codes) asks again through MFA_REAUTHENTICATION_REQUIRED; the data
+# export and account erasure use @reauthentication_required (members/views.py).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+MFA_REAUTHENTICATION_REQUIRED = True
+# Tell the account's address about every change of email, password or second factor (the
+# old address, for an email change): allauth's own security notices, rendered from
+# allauth's templates (account/email/*_changed, mfa/email/*) in the active language with
+# the subject prefix above. allauth's adapter sends them directly, not through the
+# notifications outbox (members/notifications.py), on purpose: account-security mail must
+# go even to someone who opted out of every other email or withdrew email consent.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

@@ -29,7 +29,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from groups import services as group_services
 from groups.models import Invitation, JoinPolicy, Membership, MembershipStatus, Role
 from members import personal_data
@@ -38,7 +37,7 @@ from members.services import account_erase, audit_record, consent_record, consen
 from outcomes.services import report_tables_available
 from sessions.models import CalendarFeedToken
 from tests.auth import log_in
-from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, MembershipFactory, SupportGroupFactory, UserFactory
 from tests.foundation.helpers import totp_code
 from tests.members import every_app
 
@@ -54,16 +53,6 @@ NEEDLES = [EMAIL, OLD_EMAIL, FULL_NAME, DISPLAY_NAME, "zebulon", "quartzmann"]
 PEER_EMAIL = "ophelia.otherling@example.net"
 PEER_DISPLAY_NAME = "Ophelia-Otherling"
 PEER_FULL_NAME = "Ophelia Otherling-Brandt"
-
-
-@pytest.fixture
-def eager_celery():
-    """Run .delay() inline, so emails land in the outbox instead of the Redis broker."""
-    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 @dataclass
@@ -297,6 +286,7 @@ def test_the_search_covers_every_models_text_columns_including_allauth_and_djang
 
 def test_export_is_a_json_download_of_the_persons_own_data_only(client, scene):
     log_in(client, scene.person)
+    client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
 
     response = client.get(reverse("members:export"))
 
@@ -330,6 +320,7 @@ def test_export_is_a_json_download_of_the_persons_own_data_only(client, scene):
 
 def test_export_has_every_apps_sections_with_the_persons_rows_only(client, scene):
     log_in(client, scene.person)
+    client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
 
     response = client.get(reverse("members:export"))
 
@@ -384,6 +375,7 @@ def test_export_has_every_apps_sections_with_the_persons_rows_only(client, scene
 
 def test_a_facilitators_export_counts_their_marks_without_the_people_marked(client, scene):
     log_in(client, scene.facilitator)
+    client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
 
     data = json.loads(client.get(reverse("members:export")).content)
 
