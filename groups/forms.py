@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from groups.models import STAFF_ROLES, Audience, Format, GroupLanguage, Role, SupportGroup, Topic
 from members.models import User
+from members.names import PlainTextMixin
 
 RESERVED_SLUGS = {"new", "invitation"}
 
@@ -63,7 +64,7 @@ class JoinForm(forms.Form):
     conduct_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class JoinRequestForm(JoinForm):
+class JoinRequestForm(PlainTextMixin, JoinForm):
     message = forms.CharField(
         label=_("A message to the facilitators (optional)"),
         required=False,
@@ -80,7 +81,7 @@ class ConductAcceptForm(forms.Form):
     conduct_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason (optional, shown to the person)"),
         required=False,
@@ -105,7 +106,7 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address of the person to invite"))
 
 
-class SupportGroupForm(forms.ModelForm):
+class SupportGroupForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = SupportGroup
         fields = [
@@ -181,5 +182,5 @@ class SupportGroupCreateForm(SupportGroupForm):
         return email
 
 
-class CodeOfConductForm(forms.Form):
+class CodeOfConductForm(PlainTextMixin, forms.Form):
     text = forms.CharField(label=_("Code of conduct"), widget=forms.Textarea(attrs={"rows": 10}))

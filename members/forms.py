@@ -1,12 +1,34 @@
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import ConsentKind, Language, NotificationPreferences, User
+from members.names import PlainTextMixin, normalise_display_name, validate_display_name
 from members.services import consents_update
 from members.timezones import time_zone_choices
+
+
+class DisplayNameField(forms.CharField):
+    """A display name as peers will see it: normalised first (NFKC, one space between
+    words), then checked, so that the length limit counts what is stored."""
+
+    default_validators = [validate_display_name]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", User._meta.get_field("display_name").max_length)
+        super().__init__(**kwargs)
+        # validate_display_name already refuses a null byte, with a message of its own.
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator)
+        ]
+
+    def to_python(self, value):
+        return normalise_display_name(super().to_python(value))
 
 
 class SignupProfileForm(forms.Form):
@@ -28,9 +50,8 @@ class SignupProfileForm(forms.Form):
         "research_use",
     ]
 
-    display_name = forms.CharField(
+    display_name = DisplayNameField(
         label=_("Display name"),
-        max_length=60,
         help_text=_("How other members see you. A first name or a nickname is fine."),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
@@ -85,12 +106,13 @@ class SignupProfileForm(forms.Form):
         )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(PlainTextMixin, forms.ModelForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
 
     class Meta:
         model = User
         fields = ["display_name", "full_name", "time_zone", "language"]
+        field_classes = {"display_name": DisplayNameField}
         widgets = {
             "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),

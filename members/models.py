@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from members.names import validate_display_name
 from members.timezones import is_valid_time_zone
 
 COORDINATOR_PERMISSION = "members.coordinate_programme"
@@ -59,6 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("display name"),
         max_length=60,
         help_text=_("How other members see you. A first name or a nickname is fine."),
+        validators=[validate_display_name],
     )
     full_name = models.CharField(
         _("full name"),

@@ -17,6 +17,8 @@ from outcomes.reports import GroupChoice, GroupFilters, Period, PersonChoice
 
 MAX_PERIOD_DAYS = 731  # two years
 EARLIEST = date(2000, 1, 1)
+# A custom period may look ahead (meetings already scheduled), but not without end.
+FURTHEST_AHEAD = relativedelta(years=1)
 
 
 class ListSelect(forms.Select):
@@ -233,6 +235,17 @@ class ReportFilterForm(forms.Form):
                     _("Reports start from %(day)s."),
                     code="too_early",
                     params={"day": formats.date_format(EARLIEST, "DATE_FORMAT")},
+                ),
+            )
+            return cleaned
+        latest = self.today + FURTHEST_AHEAD
+        if end > latest:
+            self.add_error(
+                "end",
+                forms.ValidationError(
+                    _("Reports go up to a year ahead: choose a last day no later than %(day)s."),
+                    code="too_late",
+                    params={"day": formats.date_format(latest, "DATE_FORMAT")},
                 ),
             )
             return cleaned

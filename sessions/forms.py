@@ -1,9 +1,11 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.names import PlainTextMixin
 from sessions import recurrence
 from sessions.models import AddressVisibility, MeetingFormat
 from sessions.services import PLACE_FIELDS, MeetingPlan, Scope
@@ -33,6 +35,27 @@ END_CHOICES = [
     ("count", _("After a number of meetings")),
 ]
 
+# How far ahead a meeting may be put: far enough for any programme's planning, and near
+# enough that every date and time computed from it stays a real one.
+FURTHEST_AHEAD = relativedelta(years=2)
+
+
+def furthest_day() -> date:
+    return timezone.localdate() + FURTHEST_AHEAD
+
+
+def too_far_ahead(day: date | None) -> bool:
+    return day is not None and day > furthest_day()
+
+
+def too_far_ahead_error() -> forms.ValidationError:
+    return forms.ValidationError(
+        _("Choose a date no later than %(day)s (two years from today)."),
+        code="too_far_ahead",
+        params={"day": formats.date_format(furthest_day(), "DATE_FORMAT")},
+    )
+
+
 SCOPE_CHOICES = [
     (Scope.THIS, _("Only this meeting")),
     (Scope.FOLLOWING, _("This and all following meetings")),
@@ -40,7 +63,7 @@ SCOPE_CHOICES = [
 ]
 
 
-class PlaceFormMixin(forms.Form):
+class PlaceFormMixin(PlainTextMixin, forms.Form):
     format = forms.ChoiceField(
         label=_("How people meet"), choices=MeetingFormat.choices, widget=forms.RadioSelect
     )
@@ -158,6 +181,8 @@ class ScheduleForm(PlaceFormMixin):
         starts_on = cleaned.get("starts_on")
         if starts_on and starts_on < timezone.localdate() - timedelta(days=1):
             self.add_error("starts_on", _("The first date can't be in the past."))
+        elif too_far_ahead(starts_on):
+            self.add_error("starts_on", too_far_ahead_error())
         ends = cleaned.get("ends")
         if cleaned.get("frequency") != recurrence.Frequency.ONCE:
             if ends == "until":
@@ -165,6 +190,8 @@ class ScheduleForm(PlaceFormMixin):
                     self.add_error("until", _("Give the last date."))
                 elif starts_on and cleaned["until"] < starts_on:
                     self.add_error("until", _("The last date is before the first meeting."))
+                elif too_far_ahead(cleaned["until"]):
+                    self.add_error("until", too_far_ahead_error())
             if ends == "count" and not cleaned.get("count"):
                 self.add_error("count", _("Give the number of meetings."))
         self.clean_place(cleaned)
@@ -218,11 +245,18 @@ class MeetingEditForm(PlaceFormMixin):
 
     def clean(self):
         cleaned = super().clean()
+        starts_on = cleaned.get("starts_on")
+        if starts_on and starts_on < timezone.localdate() - timedelta(days=1):
+            # The service says the same of a time earlier today; a date before yesterday
+            # is refused here, before any time is computed from it.
+            self.add_error(None, _("A meeting can't be moved into the past."))
+        elif too_far_ahead(starts_on):
+            self.add_error("starts_on", too_far_ahead_error())
         self.clean_place(cleaned)
         return cleaned
 
 
-class CancelForm(forms.Form):
+class CancelForm(PlainTextMixin, forms.Form):
     scope = forms.ChoiceField(
         label=_("Cancel"), choices=SCOPE_CHOICES, initial=Scope.THIS, widget=forms.RadioSelect
     )
@@ -239,7 +273,7 @@ class CancelForm(forms.Form):
             del self.fields["scope"]
 
 
-class AttendanceDetailsForm(forms.Form):
+class AttendanceDetailsForm(PlainTextMixin, forms.Form):
     guest_count = forms.IntegerField(
         label=_("Walk-in guests (not members)"), min_value=0, max_value=1000, initial=0
     )
