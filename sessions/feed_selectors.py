@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from groups.models import GroupStatus, Membership, MembershipStatus, SupportGroup, Visibility
+from groups.models import GroupStatus, Membership, SupportGroup, Visibility
 from members.models import User
 from sessions.models import CalendarFeedToken, Meeting, MeetingSeries, MeetingStatus, Place
 from sessions.services import HORIZON
@@ -18,13 +18,18 @@ FEED_MAX_EVENTS = 2000
 
 
 def member_by_feed_token(token: str) -> User | None:
-    """The person whose private calendar address carries this token (one query)."""
+    """The person whose private calendar address carries this token (one query).
+
+    The row is found by the token's hash (the token itself is never stored), then the
+    token is checked against the row's nonce, so an address made under an earlier
+    SECRET_KEY no longer opens the feed.
+    """
     row = (
         CalendarFeedToken.objects.select_related("user")
-        .filter(token=token, user__is_active=True)
+        .filter(token_hash=CalendarFeedToken.hash_of(token), user__is_active=True)
         .first()
     )
-    return row.user if row is not None else None
+    return row.user if row is not None and row.opens_with(token) else None
 
 
 def _feed_window(meetings, now: datetime | None):
@@ -34,9 +39,7 @@ def _feed_window(meetings, now: datetime | None):
 
 def member_feed_meetings(user: User, *, now: datetime | None = None) -> list[Meeting]:
     """Meetings of every group the person is an active member of, cancelled ones included."""
-    group_ids = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values(
-        "group_id"
-    )
+    group_ids = Membership.objects.in_good_standing().filter(user=user).values("group_id")
     meetings = Meeting.objects.filter(group_id__in=group_ids).select_related("group")
     return list(_feed_window(meetings, now).order_by("starts_at", "id")[:FEED_MAX_EVENTS])
 

@@ -99,8 +99,16 @@ def calendar_settings(request):
             ),
         )
         return redirect("meetings_feeds:calendar_settings")
-    token = services.calendar_token_for(user=request.user)
-    path = reverse("meetings_feeds:member_calendar", kwargs={"token": token.token})
+    address = services.calendar_token_for(user=request.user)
+    if address.replaced:
+        messages.info(
+            request,
+            _(
+                "Your calendar address has changed and the old one no longer works: "
+                "subscribe again with the address below."
+            ),
+        )
+    path = reverse("meetings_feeds:member_calendar", kwargs={"token": address.token})
     feed_url = request.build_absolute_uri(path)
     return render(
         request,

@@ -1,3 +1,5 @@
+import base64
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -6,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from groups.models import SupportGroup
@@ -280,13 +283,55 @@ class MeetingChange(models.Model):
 
 
 class CalendarFeedToken(models.Model):
-    """The secret in a member's private calendar address; a new one kills the old."""
+    """The secret in a member's private calendar address; a new one kills the old.
+
+    The address is never stored. A row keeps a random `nonce`, and the token in the address
+    is an HMAC of it under SECRET_KEY (`token`), so the settings page can show the member
+    their address on every visit while the database alone (a backup, a leaked dump) yields
+    no working address. Feeds are found by `token_hash`, the SHA-256 of the token.
+
+    Rows made before tokens were hashed keep the hash of their old plain token and an empty
+    nonce: their address still works, but can't be shown, so the settings page replaces it.
+
+    Changing SECRET_KEY changes every address the page shows and stops every address made
+    under the old key (SECRET_KEY_FALLBACKS are not consulted): members then get a new
+    address on their next visit to the page and must subscribe again.
+    """
+
+    KEY_SALT = "meetings.calendar-feed"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
     )
-    token = models.CharField(max_length=64, unique=True)
+    # Empty for an address made before tokens were hashed (its token is lost).
+    nonce = models.CharField(max_length=64, blank=True, default="")
+    token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user_id}"
+
+    @classmethod
+    def token_from(cls, nonce: str) -> str:
+        """The token in the address: 43 URL-safe characters, an HMAC of the nonce."""
+        digest = salted_hmac(cls.KEY_SALT, nonce, algorithm="sha256").digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    @staticmethod
+    def hash_of(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def token(self) -> str | None:
+        """The token in the member's address, or None when it can't be worked out: the row
+        predates hashing, or SECRET_KEY has changed since the address was made."""
+        if not self.nonce:
+            return None
+        token = self.token_from(self.nonce)
+        return token if constant_time_compare(self.hash_of(token), self.token_hash) else None
+
+    def opens_with(self, token: str) -> bool:
+        """Whether the address with this token opens this feed (the row found by its hash)."""
+        if not self.nonce:
+            return True  # a pre-hashing address: its hash is all there is
+        return constant_time_compare(self.token_from(self.nonce), token)
