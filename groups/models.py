@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -185,6 +185,34 @@ class MembershipStatus(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
+def current_conduct_id(group_ref: str = "group_id") -> Subquery:
+    """A subquery for the id of the newest code of conduct of the group at `group_ref`."""
+    return Subquery(
+        CodeOfConduct.objects.filter(group_id=OuterRef(group_ref))
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=MembershipStatus.ACTIVE)
+
+    def in_good_standing(self):
+        """Active, and agreed to the group's current code of conduct (if it has one).
+
+        The one test of "is a member" on every member path (meetings, answers, feeds,
+        reminders): until someone accepts a new code, they are treated as not yet in.
+        """
+        return (
+            self.active()
+            .annotate(current_conduct_id=current_conduct_id())
+            .filter(
+                Q(current_conduct_id__isnull=True) | Q(accepted_conduct_id=F("current_conduct_id"))
+            )
+        )
+
+
 class Membership(models.Model):
     """A person's place in a group: one row per person and group, reused on re-joining."""
 
@@ -211,6 +239,8 @@ class Membership(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MembershipQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["group", "user"], name="membership_unique_person"),
@@ -227,6 +257,10 @@ class Membership(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == MembershipStatus.ACTIVE
+
+    def has_accepted(self, conduct_id: int | None) -> bool:
+        """Whether the member agreed to the group's current code (`conduct_id`, or None)."""
+        return conduct_id is None or self.accepted_conduct_id == conduct_id
 
     @property
     def is_staff_role(self) -> bool:

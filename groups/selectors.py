@@ -9,6 +9,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.utils import timezone
 
 from config.queries import correlated_count
 from groups.models import (
@@ -16,6 +17,7 @@ from groups.models import (
     STAFF_ROLES,
     CodeOfConduct,
     GroupStatus,
+    Invitation,
     Membership,
     MembershipStatus,
     Role,
@@ -185,6 +187,30 @@ def pending_requests(group: SupportGroup) -> QuerySet[Membership]:
         Membership.objects.filter(group=group, status=MembershipStatus.PENDING)
         .select_related("user")
         .order_by("requested_at", "id")
+    )
+
+
+def pending_invitations(group: SupportGroup) -> QuerySet[Invitation]:
+    """Invitations of the group that can still be used, newest first."""
+    return (
+        Invitation.objects.filter(
+            group=group,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .exclude(email="")
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def removed_from(group: SupportGroup) -> QuerySet[Membership]:
+    """People removed from the group, for the coordinator who may restore them."""
+    return (
+        Membership.objects.filter(group=group, status=MembershipStatus.REMOVED)
+        .select_related("user")
+        .order_by("-ended_at", "-id")
     )
 
 

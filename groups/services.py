@@ -10,10 +10,11 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from groups import notifications as group_notifications
+from groups import selectors
 from groups.errors import InvitationError, MembershipError
 from groups.models import (
     SEAT_ROLES,
@@ -28,11 +29,17 @@ from groups.models import (
     SupportGroup,
 )
 from groups.signals import membership_ended
-from members import permissions
+from members import permissions, ratelimits
 from members.models import User
 from members.services import audit_record
 
 INVITATION_LIFETIME = timedelta(days=14)
+# Every request and invitation is an email to someone: how often each may be sent.
+REQUEST_COOL_DOWN = timedelta(days=30)
+REQUESTS_PER_GROUP = 3  # a week
+REQUESTS_PER_DAY = 10
+INVITATIONS_PER_SENDER = 50  # a day
+INVITATIONS_PER_ADDRESS = 3  # a day, from every group together
 
 
 def _lock_group(group_id: int) -> SupportGroup:
@@ -153,6 +160,7 @@ def membership_request(
             raise MembershipError(_("This group does not take requests to join."))
         membership = _existing(group, user)
         _check_not_already_in(membership)
+        _check_request_not_too_soon(group, membership, user)
         conduct = _check_conduct(group, accepted_conduct_version)
         now = timezone.now()
         membership = membership or Membership(group=group, user=user)
@@ -177,6 +185,32 @@ def membership_request(
             ],
         )
         return membership
+
+
+def _check_request_not_too_soon(
+    group: SupportGroup, membership: Membership | None, user: User
+) -> None:
+    """Each request emails the facilitators, so asking is limited: a declined request
+    waits out a cool-down, and asking again and again (withdrawing in between) stops."""
+    now = timezone.now()
+    if (
+        membership is not None
+        and membership.status == MembershipStatus.DECLINED
+        and membership.ended_at is not None
+        and membership.ended_at > now - REQUEST_COOL_DOWN
+    ):
+        raise MembershipError(
+            _("The facilitators answered your request recently. You can ask again from %(date)s.")
+            % {"date": formats.date_format(membership.ended_at + REQUEST_COOL_DOWN)}
+        )
+    if not ratelimits.consume(
+        key=f"join-request:{user.pk}:{group.pk}", limit=REQUESTS_PER_GROUP, period=timedelta(days=7)
+    ) or not ratelimits.consume(
+        key=f"join-request:{user.pk}", limit=REQUESTS_PER_DAY, period=timedelta(days=1)
+    ):
+        raise MembershipError(
+            _("You have asked to join several times in a short while. Please try again later.")
+        )
 
 
 def _managed_membership(
@@ -272,7 +306,16 @@ def _end(membership: Membership, status: str, reason: str = "") -> None:
     membership.save(
         update_fields=["status", "ended_at", "waitlisted_at", "decision_reason", "updated_at"]
     )
+    if membership.role in STAFF_ROLES:
+        _void_invitations_by(membership.group_id, membership.user_id)
     _announce_end(membership.group_id, membership.user_id)
+
+
+def _void_invitations_by(group_id: int, user_id: int) -> None:
+    """Someone no longer on a group's staff: the invitations they sent for it die."""
+    Invitation.objects.filter(
+        group_id=group_id, invited_by_id=user_id, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
 
 
 def _announce_end(group_id: int, user_id: int) -> None:
@@ -365,6 +408,8 @@ def membership_role_change(
         membership.save(update_fields=["role", "updated_at"])
         if old_role != role:
             _audit(actor, group, membership, "group.member.role", f"{old_role} → {role}")
+        if old_role in STAFF_ROLES and role not in STAFF_ROLES:
+            _void_invitations_by(group.pk, membership.user_id)
         if frees_a_seat:
             _promote_from_waitlist(group)
         return membership
@@ -395,12 +440,17 @@ def code_of_conduct_publish(*, group: SupportGroup, text: str, actor: User) -> C
         current = current_code_of_conduct(group)
         if current is not None and current.text == text:
             return current
-        return CodeOfConduct.objects.create(
+        conduct = CodeOfConduct.objects.create(
             group=group,
             version=(current.version + 1) if current else 1,
             text=text,
             created_by=actor,
         )
+        # Whoever wrote it has agreed to it; everyone else is asked at their next visit.
+        Membership.objects.active().filter(group=group, user=actor).update(
+            accepted_conduct=conduct, accepted_conduct_at=timezone.now()
+        )
+        return conduct
 
 
 def support_group_create(*, data: dict, facilitator: User, actor: User, conduct_text: str):
@@ -470,10 +520,30 @@ def invitation_create(*, group: SupportGroup, email: str, actor: User) -> Invita
     hash of a secret nobody has.
     """
     permissions.require(actor, "group.manage", group)
+    email = email.strip().lower()
     with transaction.atomic():
+        _lock_group(group.pk)
+        waiting = selectors.pending_invitations(group).filter(email__iexact=email).first()
+        if waiting is not None:
+            raise MembershipError(
+                _(
+                    "An invitation to this address is already waiting; it can be used "
+                    "until %(date)s."
+                )
+                % {"date": formats.date_format(waiting.expires_at)}
+            )
+        address_key = hashlib.sha256(email.encode()).hexdigest()
+        if not ratelimits.consume(
+            key=f"invitations-by:{actor.pk}", limit=INVITATIONS_PER_SENDER, period=timedelta(1)
+        ) or not ratelimits.consume(
+            key=f"invitations-to:{address_key}", limit=INVITATIONS_PER_ADDRESS, period=timedelta(1)
+        ):
+            raise MembershipError(
+                _("Too many invitations have been sent just now. Please try again tomorrow.")
+            )
         invitation = Invitation.objects.create(
             group=group,
-            email=email.strip().lower(),
+            email=email,
             token_hash=_token_hash(secrets.token_urlsafe(32)),
             invited_by=actor,
             expires_at=timezone.now() + INVITATION_LIFETIME,
@@ -495,9 +565,47 @@ def invitation_for_sending(invitation_id: str) -> Invitation | None:
     )
     if invitation is None or invitation.expires_at <= timezone.now():
         return None
-    if invitation.group.status == GroupStatus.CLOSED:
+    if invitation.group.status == GroupStatus.CLOSED or not _inviter_still_staff(invitation):
         return None
     return invitation
+
+
+def invitation_revoke(*, group_id: int, invitation_id: int, actor: User) -> Invitation:
+    """Staff withdraw an invitation; its link stops working and no email goes after this."""
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        permissions.require(actor, "group.manage", group)
+        invitation = selectors.pending_invitations(group).filter(pk=invitation_id).first()
+        if invitation is None:
+            raise MembershipError(_("That invitation has already been used or withdrawn."))
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        return invitation
+
+
+def membership_restore(*, group_id: int, membership_id: int, actor: User) -> Membership:
+    """A coordinator undoes a removal (a facilitator removed by mistake or in a dispute),
+    with the role the person had; a member takes the waitlist if the group is full."""
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        permissions.require(actor, "group.assign_facilitator", group)
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(pk=membership_id, group=group, status=MembershipStatus.REMOVED)
+            .first()
+        )
+        if membership is None:
+            raise MembershipError(_("That person has not been removed from this group."))
+        membership = _admit(
+            group,
+            membership.user,
+            membership,
+            conduct=current_code_of_conduct(group),
+            contact_shared=membership.contact_shared,
+            role=membership.role,
+        )
+        _audit(actor, group, membership, "group.member.restore", membership.role)
+        return membership
 
 
 def invitation_new_secret(invitation: Invitation) -> str:
@@ -523,7 +631,14 @@ def invitation_for_token(token: str) -> Invitation:
         raise InvitationError(_("This invitation has already been used."))
     if invitation.expires_at <= timezone.now():
         raise InvitationError(_("This invitation has expired. Ask the facilitator for a new one."))
+    if not _inviter_still_staff(invitation):
+        raise InvitationError(_("This invitation is no longer valid. Ask the group for a new one."))
     return invitation
+
+
+def _inviter_still_staff(invitation: Invitation) -> bool:
+    inviter = invitation.invited_by
+    return inviter is not None and permissions.allowed(inviter, "group.manage", invitation.group)
 
 
 def invitation_accept(

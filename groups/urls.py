@@ -16,6 +16,11 @@ urlpatterns = [
     path("<slug:slug>/manage/conduct/", views.conduct_edit, name="conduct_edit"),
     path("<slug:slug>/manage/invite/", views.invite, name="invite"),
     path(
+        "<slug:slug>/manage/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
         "<slug:slug>/manage/members/<int:membership_id>/<slug:action>/",
         views.member_action,
         name="member_action",

@@ -210,11 +210,13 @@ def conduct(request, slug):
 @group_staff_view
 def manage(request, group):
     manages_staff = permissions.allowed(request.user, "group.manage_staff", group)
+    may_restore = permissions.allowed(request.user, "group.assign_facilitator", group)
     roster = list(selectors.roster_for(group))
     requests = list(selectors.pending_requests(group))
+    removed = list(selectors.removed_from(group)) if may_restore else []
     audit_record(
         actor=request.user,
-        subjects=[m.user_id for m in roster + requests if m.user_id != request.user.pk],
+        subjects=[m.user_id for m in roster + requests + removed if m.user_id != request.user.pk],
         action="group.roster.view",
         context=group.name,
     )
@@ -230,11 +232,31 @@ def manage(request, group):
             "staff_roles": STAFF_ROLES,
             "decline_form": DeclineForm(),
             "invitation_form": InvitationForm(),
+            "invitations": list(selectors.pending_invitations(group)),
+            "removed": removed,
         },
     )
 
 
-MEMBER_ACTIONS = {"approve", "decline", "remove", "role"}
+@require_POST
+@group_staff_view
+def invitation_revoke(request, group, invitation_id):
+    try:
+        invitation = services.invitation_revoke(
+            group_id=group.pk, invitation_id=invitation_id, actor=request.user
+        )
+    except MembershipError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("The invitation to %(email)s is withdrawn: its link no longer works.")
+            % {"email": invitation.email},
+        )
+    return redirect("groups:manage", slug=group.slug)
+
+
+MEMBER_ACTIONS = {"approve", "decline", "remove", "role", "restore"}
 
 
 @require_POST
@@ -257,7 +279,7 @@ def member_action(request, group, membership_id, action):
         elif action == "decline":
             form = DeclineForm(request.POST)
             if not form.is_valid():
-                raise MembershipError(_("Please keep the reason under 500 characters."))
+                raise MembershipError(" ".join(form.errors["reason"]))
             membership = services.membership_decline(
                 group_id=group.pk,
                 membership_id=membership_id,
@@ -265,6 +287,15 @@ def member_action(request, group, membership_id, action):
                 reason=form.cleaned_data["reason"],
             )
             messages.success(request, _("The request has been declined."))
+        elif action == "restore":
+            membership = services.membership_restore(
+                group_id=group.pk, membership_id=membership_id, actor=request.user
+            )
+            messages.success(
+                request,
+                _("%(name)s is back in the group as %(role)s.")
+                % {"name": membership.user.display_name, "role": membership.get_role_display()},
+            )
         elif action == "remove":
             membership = services.membership_remove(
                 group_id=group.pk, membership_id=membership_id, actor=request.user
@@ -333,15 +364,19 @@ def conduct_edit(request, group):
 def invite(request, group):
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.invitation_create(
-            group=group, email=form.cleaned_data["email"], actor=request.user
-        )
-        messages.success(
-            request,
-            _("Invitation sent to %(email)s. It can be used once, within 14 days.")
-            % {"email": form.cleaned_data["email"]},
-        )
-        return redirect("groups:manage", slug=group.slug)
+        try:
+            services.invitation_create(
+                group=group, email=form.cleaned_data["email"], actor=request.user
+            )
+        except MembershipError as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s. It can be used once, within 14 days.")
+                % {"email": form.cleaned_data["email"]},
+            )
+            return redirect("groups:manage", slug=group.slug)
     return render(request, "groups/invite.html", {"group": group, "form": form})
 
 

@@ -89,7 +89,7 @@ def _description(meeting: Meeting, *, for_members: bool, url: str) -> str:
 def _event(meeting: Meeting, *, for_members: bool, base_url: str) -> Event:
     zone = _zone(meeting.time_zone)
     url = base_url + meeting.get_absolute_url()
-    title = meeting.display_title
+    title = " ".join(meeting.display_title.split())  # a summary is one line
     if meeting.is_cancelled:
         # Clients that ignore STATUS still tell people not to come.
         title = _("Cancelled: %(title)s") % {"title": title}

@@ -212,9 +212,9 @@ def _meeting_from(notification: Notification) -> Meeting | None:
 
 
 def _is_member(meeting: Meeting, user: User) -> bool:
-    return Membership.objects.filter(
-        group_id=meeting.group_id, user=user, status=MembershipStatus.ACTIVE
-    ).exists()
+    return (
+        Membership.objects.in_good_standing().filter(group_id=meeting.group_id, user=user).exists()
+    )
 
 
 def build_reminder(notification: Notification):

@@ -27,6 +27,7 @@ from groups.models import (
     MembershipStatus,
     SupportGroup,
     VideoLinkPolicy,
+    current_conduct_id,
 )
 from members.models import User
 from sessions.models import (
@@ -64,7 +65,11 @@ def can_manage_meeting(user: User, meeting: Meeting, **known) -> bool:
 
 
 def meeting_by_id(pk: int) -> Meeting | None:
-    return _with_counts(Meeting.objects.select_related("group").filter(pk=pk)).first()
+    """The meeting with its counts and its group's current code of conduct (one query)."""
+    meetings = Meeting.objects.select_related("group").annotate(
+        group_conduct_id=current_conduct_id("group_id")
+    )
+    return _with_counts(meetings.filter(pk=pk)).first()
 
 
 def next_meeting_start(group_ref="pk"):
@@ -184,9 +189,7 @@ def my_upcoming_meetings(user: User, *, now: datetime | None = None, page=1) -> 
         .annotate(position=_position_subquery())
         .values("position")[:1]
     )
-    group_ids = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values(
-        "group_id"
-    )
+    group_ids = Membership.objects.in_good_standing().filter(user=user).values("group_id")
     rows = (
         Meeting.objects.filter(
             group_id__in=group_ids, ends_at__gt=now, starts_at__lt=now + MY_MEETINGS_HORIZON

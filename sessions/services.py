@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from groups.models import MembershipStatus, SupportGroup
+from groups.models import Membership, MembershipStatus, SupportGroup
 from members import permissions
 from members.models import NotificationKind, User
 from members.notifications import notification_enqueue
@@ -491,8 +491,15 @@ def _promote_waiting(meeting: Meeting) -> list[Rsvp]:
     return promoted
 
 
-def _is_member(meeting: Meeting, user: User) -> bool:
-    return meeting.group.memberships.filter(user=user, status=MembershipStatus.ACTIVE).exists()
+def _check_member(meeting: Meeting, user: User) -> None:
+    """Only members in good standing answer: active, and agreed to the current code."""
+    if Membership.objects.in_good_standing().filter(group_id=meeting.group_id, user=user).exists():
+        return
+    if Membership.objects.active().filter(group_id=meeting.group_id, user=user).exists():
+        raise MeetingError(
+            _("The group has a new code of conduct. Please read and accept it first.")
+        )
+    raise MeetingError(_("Only members of the group can answer."))
 
 
 def meeting_rsvp(*, meeting_id: int, member: User, going: bool) -> Rsvp:
@@ -503,8 +510,7 @@ def meeting_rsvp(*, meeting_id: int, member: User, going: bool) -> Rsvp:
             raise MeetingError(_("This meeting has been cancelled."))
         if meeting.starts_at <= timezone.now():
             raise MeetingError(_("This meeting has already started."))
-        if not _is_member(meeting, member):
-            raise MeetingError(_("Only members of the group can answer."))
+        _check_member(meeting, member)
         rsvp = Rsvp.objects.filter(meeting=meeting, user=member).first()
         now = timezone.now()
         if going:
@@ -684,14 +690,43 @@ def attended(status: str) -> bool:
 # ---------------------------------------------------------------- calendar feeds
 
 
+@dataclass(frozen=True)
+class CalendarAddress:
+    """The token of a member's private calendar address, as the settings page shows it.
+
+    `replaced` is true when the address the member had could not be shown (made before
+    tokens were hashed, or under another SECRET_KEY) and was replaced by this one: calendars
+    subscribed to the old one stop updating until the member subscribes again.
+    """
+
+    token: str
+    replaced: bool = False
+
+
+def _new_calendar_token_fields() -> dict:
+    nonce = secrets.token_urlsafe(32)
+    token_hash = CalendarFeedToken.hash_of(CalendarFeedToken.token_from(nonce))
+    return {"nonce": nonce, "token_hash": token_hash, "created_at": timezone.now()}
+
+
 def calendar_token_regenerate(*, user: User) -> CalendarFeedToken:
     """A new private calendar address; the old one stops working at once."""
     token, _created = CalendarFeedToken.objects.update_or_create(
-        user=user, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()}
+        user=user, defaults=_new_calendar_token_fields()
     )
     return token
 
 
-def calendar_token_for(*, user: User) -> CalendarFeedToken:
-    existing = CalendarFeedToken.objects.filter(user=user).first()
-    return existing or calendar_token_regenerate(user=user)
+def calendar_token_for(*, user: User) -> CalendarAddress:
+    """The member's private calendar address, made on first use; one that can't be shown
+    is replaced (once, even when two visits race) and the answer says so."""
+    row, _created = CalendarFeedToken.objects.get_or_create(
+        user=user, defaults=_new_calendar_token_fields()
+    )
+    if row.token is not None:
+        return CalendarAddress(token=row.token)
+    with transaction.atomic():
+        row = CalendarFeedToken.objects.select_for_update().filter(user=user).first()
+        if row is None or row.token is None:
+            row = calendar_token_regenerate(user=user)
+    return CalendarAddress(token=row.token, replaced=True)

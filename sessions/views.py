@@ -1,9 +1,10 @@
+from dataclasses import dataclass
 from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -91,8 +92,18 @@ def schedule(request, slug):
     return render(request, "sessions/schedule.html", {"group": group, "form": form})
 
 
-def _viewer_of(request, meeting):
-    """How the viewer stands to the meeting's group: (is_member, can_manage, staff_data).
+@dataclass(frozen=True)
+class Viewer:
+    """How the viewer stands to a meeting's group."""
+
+    is_member: bool  # active and agreed to the current code of conduct
+    can_manage: bool
+    staff_data: bool  # may see who is coming: manages, and passed the second factor
+    conduct_pending: bool  # active, but has not accepted the group's new code yet
+
+
+def _viewer_of(request, meeting) -> Viewer:
+    """How the viewer stands to the meeting's group.
 
     Staff data (who is going, members-only places) needs a session that passed the second
     factor; without it staff see what a member sees. Anyone who could not see the group
@@ -100,24 +111,32 @@ def _viewer_of(request, meeting):
     """
     group = meeting.group
     membership = group_selectors.membership_of(request.user, group)
-    is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
+    active = membership is not None and membership.status == MembershipStatus.ACTIVE
+    is_member = active and membership.has_accepted(meeting.group_conduct_id)
     can_manage = permissions.allowed(request.user, "group.manage", group, membership=membership)
-    if not (is_member or can_manage or group_selectors.is_public(group)):
+    if not (active or can_manage or group_selectors.is_public(group)):
         raise Http404
-    return is_member, can_manage, can_manage and session_passed_second_factor(request)
+    return Viewer(
+        is_member=is_member,
+        can_manage=can_manage,
+        staff_data=can_manage and session_passed_second_factor(request),
+        conduct_pending=active and not is_member,
+    )
 
 
 def detail(request, pk):
     meeting = _meeting_or_404(pk)
     group = meeting.group
-    is_member, can_manage, staff_data = _viewer_of(request, meeting)
+    viewer = _viewer_of(request, meeting)
+    is_member, staff_data = viewer.is_member, viewer.staff_data
     sees_private = is_member or staff_data
     rsvp = selectors.rsvp_of(meeting, request.user) if is_member else None
     context = {
         "meeting": meeting,
         "group": group,
         "is_member": is_member,
-        "can_manage": can_manage,
+        "can_manage": viewer.can_manage,
+        "conduct_pending": viewer.conduct_pending,
         "rsvp": rsvp,
         "waitlist_position": selectors.waitlist_position(rsvp),
         "show_address": selectors.address_visible(meeting, is_member=sees_private),
@@ -168,7 +187,7 @@ def rsvp(request, pk):
         messages.success(request, _("Thanks for letting us know you can't come."))
     next_url = request.POST.get("next")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)  # an address, never a view name
     return redirect(meeting)
 
 
@@ -264,10 +283,13 @@ def _attendance_context(meeting, **extra):
 def attendance(request, meeting):
     if request.method == "POST":
         errors = []
+        # Only ASCII digits: "status-²" passes isdigit() but int() refuses it.
         changes = {
-            int(key.removeprefix("status-")): value
+            int(user_id): value
             for key, value in request.POST.items()
-            if key.startswith("status-") and key.removeprefix("status-").isdigit()
+            if key.startswith("status-")
+            and (user_id := key.removeprefix("status-")).isascii()
+            and user_id.isdecimal()
         }
         for user_id, status in changes.items():
             if request.POST.get(f"initial-{user_id}", None) == status:
@@ -345,8 +367,8 @@ def attendance_unlock(request, meeting):
 def meeting_ics(request, pk):
     """One meeting as an .ics file, for 'add to calendar' (members get the address)."""
     meeting = _meeting_or_404(pk)
-    is_member, _can_manage, staff_data = _viewer_of(request, meeting)
-    for_members = is_member or staff_data
+    viewer = _viewer_of(request, meeting)
+    for_members = viewer.is_member or viewer.staff_data
     body = feeds.calendar_ics(
         [meeting],
         name=meeting.display_title,
