@@ -26,7 +26,13 @@ CACHES = {
     }
 }
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/13")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Per run too: the queues of two runs on one machine never mix (workers the tests start
+# in other processes inherit the run's id from the environment).
+TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "global_keyprefix": f"peersupport-test-{TEST_RUN_ID}:",
+}
 CELERY_RESULT_BACKEND = env("TEST_CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/12")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

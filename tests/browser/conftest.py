@@ -24,6 +24,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.auth import log_in
 from tests.browser import accessibility
+from tests.celery_eager import eager_celery  # noqa: F401  (tasks inline, raising)
 
 # Playwright's sync API keeps an event loop running in the test thread, and Django refuses
 # ORM calls from a thread with a running loop unless told that this is deliberate.

@@ -12,7 +12,6 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from playwright.sync_api import expect
 
-from config.celery import app as celery_app
 from groups.models import Audience, Format, JoinPolicy, Role, Topic
 from members.services import coordinator_grant
 from tests.browser.accessibility import assert_accessible
@@ -27,15 +26,6 @@ PASSWORD = "seven-herons-over-the-canal-31"
 CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm-email/\S+/")
 MANAGE_LINK = re.compile(r"https?://\S+/groups/[\w-]+/manage/")
 REQUEST_MESSAGE = "My mother was diagnosed last spring and I look after her most evenings."
-
-
-@pytest.fixture
-def eager_celery():
-    """Run the notification tasks in the server thread, so their emails reach mailoutbox."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def log_in(page, email: str, password: str) -> None:

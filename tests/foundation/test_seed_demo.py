@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
@@ -44,6 +46,8 @@ def test_seed_demo_creates_the_published_demo_logins():
 @pytest.mark.django_db
 @override_settings(DEMO_DATA_ALLOWED=False)
 def test_seed_demo_refuses_where_demo_data_is_not_allowed():
-    with pytest.raises(CommandError):
+    with pytest.raises(
+        CommandError, match=re.escape("Demo data is refused with these settings (production?).")
+    ):
         call_command("seed_demo")
     assert not User.objects.exists()

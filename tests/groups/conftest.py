@@ -6,6 +6,7 @@ from allauth.mfa.models import Authenticator
 from groups.models import JoinPolicy, MembershipStatus, Role
 from members.services import coordinator_grant
 from tests.auth import log_in
+from tests.celery_eager import eager_celery  # noqa: F401  (tasks inline, raising)
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
 ROLES = [

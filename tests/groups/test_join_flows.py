@@ -16,16 +16,6 @@ from tests.factories import CoordinatorFactory, MembershipFactory, SupportGroupF
 from tests.foundation.helpers import link_path_in
 
 
-@pytest.fixture
-def eager_celery(django_capture_on_commit_callbacks):
-    """Run tasks in-process; `with eager_celery():` runs a block's on-commit hooks at its end."""
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield lambda: django_capture_on_commit_callbacks(execute=True)
-    app.conf.task_always_eager = False
-
-
 def join_form(version=1, **extra):
     return {"accept_conduct": "on", "conduct_version": str(version), **extra}
 
@@ -213,7 +203,9 @@ def test_an_over_long_request_message_is_refused_with_nothing_written(client):
 def test_open_join_is_refused_on_approval_and_invitation_groups():
     for policy in (JoinPolicy.APPROVAL, JoinPolicy.INVITATION):
         group = SupportGroupFactory(join_policy=policy)
-        with pytest.raises(MembershipError):
+        with pytest.raises(
+            MembershipError, match="This group asks you to request a place or be invited"
+        ):
             services.membership_join(
                 group_id=group.pk,
                 user=UserFactory(),

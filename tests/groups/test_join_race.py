@@ -12,7 +12,6 @@ from itertools import pairwise
 import pytest
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from groups import services
 from groups.errors import MembershipError
 from groups.models import Membership, MembershipStatus, Role, SupportGroup
@@ -24,16 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CAPACITY = 10
 PEOPLE = 30
 CONDUCT_VERSION = 1  # SupportGroupFactory publishes version 1
-
-
-@pytest.fixture
-def eager_celery():
-    """Run .delay() inline, so emails land in the outbox instead of the Redis broker."""
-    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 def join_call(group, person):

@@ -1,6 +1,7 @@
 import pytest
 
 from groups.models import Role
+from tests.celery_eager import eager_celery  # noqa: F401  (tasks inline, raising)
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
 

@@ -7,17 +7,8 @@ from sessions import services, tasks
 from sessions.models import Meeting, MeetingSeries
 
 
-@pytest.fixture
-def eager():
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 @pytest.mark.django_db
-def test_daily_task_extends_series_whose_horizon_is_running_out(eager):
+def test_daily_task_extends_series_whose_horizon_is_running_out(eager_celery):
     from sessions import recurrence
     from tests.factories import CoordinatorFactory, SupportGroupFactory
 

@@ -219,7 +219,7 @@ def test_more_places_in_the_edit_form_promote_too(small_meeting, people, facilit
 def test_no_answer_to_a_cancelled_meeting(meeting, member, facilitator):
     services.meeting_cancel(meeting_id=meeting.pk, actor=facilitator)
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="This meeting has been cancelled"):
         answer(meeting, member)
 
     assert not Rsvp.objects.filter(meeting=meeting).exists()
@@ -234,7 +234,7 @@ def test_no_answer_to_a_meeting_that_has_started(group, member, starts_in):
     meeting = MeetingFactory(group=group, starts_at=timezone.now() + starts_in)
 
     for going in (True, False):
-        with pytest.raises(MeetingError):
+        with pytest.raises(MeetingError, match="This meeting has already started"):
             answer(meeting, member, going=going)
 
     assert not Rsvp.objects.filter(meeting=meeting).exists()
@@ -253,14 +253,14 @@ def test_no_answer_to_a_meeting_that_has_started(group, member, starts_in):
 def test_only_active_members_can_answer(meeting, group, status):
     person = member_of(group, status=status)
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Only members of the group can answer"):
         answer(meeting, person)
 
     assert not Rsvp.objects.filter(meeting=meeting).exists()
 
 
 def test_someone_outside_the_group_cannot_answer(meeting):
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Only members of the group can answer"):
         answer(meeting, UserFactory())
 
     assert not Rsvp.objects.filter(meeting=meeting).exists()
@@ -270,7 +270,7 @@ def test_a_member_of_another_group_cannot_answer(meeting):
     other = MeetingFactory()
     outsider = member_of(other.group)
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Only members of the group can answer"):
         answer(meeting, outsider)
 
 
@@ -279,7 +279,7 @@ def test_a_cancelled_meeting_keeps_its_answers_but_promotes_no_one(small_meeting
         answer(small_meeting, person)
     services.meeting_cancel(meeting_id=small_meeting.pk, actor=CoordinatorFactory())
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="This meeting has been cancelled"):
         answer(small_meeting, people[0], going=False)
 
     small_meeting.refresh_from_db()

@@ -554,7 +554,7 @@ def test_cancelling_one_meeting_tells_members_and_keeps_the_rest(weekly, facilit
     assert change.details == {"reason": "The hall is closed"}
     assert Rsvp.objects.filter(pk=rsvp.pk).exists()  # kept, for the record
     assert [snapshot(m) for m in meetings if m.pk != meeting.pk] == others_before
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="This meeting is already cancelled"):
         services.meeting_cancel(meeting_id=meeting.pk, actor=facilitator)
     assert len(changes_of(meeting)) == 1
 
@@ -603,7 +603,7 @@ def test_a_past_meeting_cannot_be_changed(since_weeks_ago, facilitator, scope):
     _series, past, _future = since_weeks_ago
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Past meetings can't be changed"):
         update(past[-1], actor=facilitator, scope=scope, start_time=time(21, 0))
 
     assert everything() == before
@@ -614,7 +614,7 @@ def test_a_past_meeting_cannot_be_cancelled(since_weeks_ago, facilitator, scope)
     _series, past, _future = since_weeks_ago
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Past meetings can't be cancelled"):
         services.meeting_cancel(meeting_id=past[-1].pk, actor=facilitator, scope=scope)
 
     assert everything() == before
@@ -624,9 +624,9 @@ def test_a_single_meeting_from_last_week_cannot_be_changed(group, facilitator):
     meeting = MeetingFactory(group=group, starts_at=timezone.now() - timedelta(days=7))
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Past meetings can't be changed"):
         update(meeting, actor=facilitator, start_time=time(10, 0))
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="Past meetings can't be cancelled"):
         services.meeting_cancel(meeting_id=meeting.pk, actor=facilitator)
 
     assert everything() == before
@@ -637,14 +637,14 @@ def test_a_cancelled_meeting_cannot_be_edited(weekly, facilitator):
     services.meeting_cancel(meeting_id=meeting.pk, actor=facilitator)
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="This meeting is cancelled"):
         update(meeting, actor=facilitator, start_time=time(10, 0))
 
     assert everything() == before
 
 
 def test_an_unknown_meeting_is_a_domain_error(facilitator):
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="That meeting does not exist"):
         services.meeting_cancel(meeting_id=987654, actor=facilitator)
 
 
@@ -656,13 +656,33 @@ def _in_days(days: int) -> date:
 
 
 @pytest.mark.parametrize(
-    "plan",
+    ("plan", "error"),
     [
-        pytest.param({"starts_on": _in_days(7), "duration_minutes": 0}, id="duration-0"),
-        pytest.param({"starts_on": _in_days(7), "duration_minutes": -30}, id="duration-negative"),
-        pytest.param({"starts_on": _in_days(7), "until": _in_days(6)}, id="until-before-start"),
-        pytest.param({"starts_on": _in_days(7), "count": 0}, id="count-0"),
-        pytest.param({"starts_on": _in_days(7), "count": -2}, id="count-negative"),
+        pytest.param(
+            {"starts_on": _in_days(7), "duration_minutes": 0},
+            "A meeting must end after it starts",
+            id="duration-0",
+        ),
+        pytest.param(
+            {"starts_on": _in_days(7), "duration_minutes": -30},
+            "A meeting must end after it starts",
+            id="duration-negative",
+        ),
+        pytest.param(
+            {"starts_on": _in_days(7), "until": _in_days(6)},
+            "The last date is before the first meeting",
+            id="until-before-start",
+        ),
+        pytest.param(
+            {"starts_on": _in_days(7), "count": 0},
+            "The number of meetings must be at least 1",
+            id="count-0",
+        ),
+        pytest.param(
+            {"starts_on": _in_days(7), "count": -2},
+            "The number of meetings must be at least 1",
+            id="count-negative",
+        ),
         pytest.param(
             {
                 # A 2nd Tuesday, asking for the 1st Tuesday, ending before the next one.
@@ -671,16 +691,20 @@ def _in_days(days: int) -> date:
                 "week_of_month": 1,
                 "until": date(2030, 1, 31),
             },
+            "These settings give no meeting at all",
             id="rule-without-any-meeting",
         ),
         pytest.param(
             {"frequency": Frequency.ONCE, "starts_on": _in_days(300)},
+            "These settings give no meeting in the next six months",
             id="nothing-in-the-next-six-months",
         ),
     ],
 )
-def test_a_schedule_that_makes_no_sense_is_refused_and_nothing_is_saved(group, facilitator, plan):
-    with pytest.raises(MeetingError):
+def test_a_schedule_that_makes_no_sense_is_refused_and_nothing_is_saved(
+    group, facilitator, plan, error
+):
+    with pytest.raises(MeetingError, match=error):
         services.series_create(group=group, plan=meeting_plan(**plan), actor=facilitator)
 
     assert not MeetingSeries.objects.exists()
@@ -691,7 +715,7 @@ def test_a_schedule_that_makes_no_sense_is_refused_and_nothing_is_saved(group, f
 def test_a_meeting_of_no_length_is_refused(weekly, facilitator, scope):
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(MeetingError, match="A meeting must end after it starts"):
         update(meetings_of(weekly)[0], actor=facilitator, scope=scope, duration_minutes=0)
 
     assert everything() == before
@@ -716,7 +740,9 @@ def test_places_below_those_already_confirmed_are_refused_and_nothing_changes(
     _fill(meetings[2], group, confirmed=3)
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(
+        MeetingError, match="3 people are already confirmed; the places can't go below that"
+    ):
         update(meetings[edited], actor=facilitator, scope=scope, capacity=2, start_time=time(18, 0))
 
     assert everything() == before
@@ -727,7 +753,9 @@ def test_setting_places_below_those_confirmed_is_refused(group, weekly, facilita
     _fill(meeting, group, confirmed=3)
     before = everything()
 
-    with pytest.raises(MeetingError):
+    with pytest.raises(
+        MeetingError, match="3 people are already confirmed; the places can't go below that"
+    ):
         services.meeting_capacity_set(meeting_id=meeting.pk, capacity=2, actor=facilitator)
 
     assert everything() == before

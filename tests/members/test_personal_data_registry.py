@@ -200,7 +200,7 @@ def test_registering_again_from_the_same_app_replaces_the_section(scratch_regist
 
 
 def test_a_section_must_name_an_installed_app(scratch_registry):
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError, match="No installed app with label 'no-such-app'"):
         personal_data.register(
             "anything", app_label="no-such-app", export=lambda u: None, erase=lambda u: None
         )

@@ -4,8 +4,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from groups.models import MembershipStatus
@@ -21,6 +19,7 @@ from sessions.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
 from sessions.notifications import scan_reminders, scan_reminders_portable
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.groups.conftest import ROLES
+from tests.query_budget import count_queries
 
 ROME = ZoneInfo("Europe/Rome")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -46,15 +45,6 @@ def going(meeting, user, status=RsvpStatus.CONFIRMED) -> Rsvp:
 @pytest.fixture
 def group(db):
     return SupportGroupFactory(time_zone="Europe/Rome")
-
-
-@pytest.fixture
-def eager():
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def reminder_rows():
@@ -172,9 +162,7 @@ def test_the_scan_costs_one_query_whatever_the_number_of_members(group):
     minute = datetime(2027, 3, 9, 18, 0, tzinfo=ROME)
 
     def scan_queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            scan_reminders(minute)
-        return len(captured.captured_queries)
+        return count_queries(lambda: scan_reminders(minute))
 
     going(meeting, MembershipFactory(group=group).user)
     small = scan_queries()
@@ -282,7 +270,7 @@ def test_italian_member_gets_italian_email_with_both_local_times(group, mailoutb
 
 @pytest.mark.django_db
 def test_meeting_change_reaches_everyone_going_once(
-    group, eager, django_capture_on_commit_callbacks, mailoutbox
+    group, eager_celery, django_capture_on_commit_callbacks, mailoutbox
 ):
     from sessions import services
     from sessions.notifications import scan_changes
