@@ -63,16 +63,11 @@ def staff_access_erase(user: User) -> None:
 
 # --- Notification preferences -----------------------------------------------------------
 
-PREFERENCE_FIELDS = (
-    "reminder_day_before",
-    "reminder_day_before_hour",
-    "reminder_hour_before",
-    "attach_calendar",
-    "meeting_changed",
-    "waitlist_promoted",
-    "request_decided",
-    "join_request",
-    "facilitator_digest",
+# Every choice the person can make: the model's own fields but its keys and stamp.
+PREFERENCE_FIELDS = tuple(
+    field.name
+    for field in NotificationPreferences._meta.concrete_fields
+    if field.name not in ("id", "user", "updated_at")
 )
 
 

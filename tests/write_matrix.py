@@ -11,15 +11,18 @@ roles signed in with the password only (they have an authenticator but this sess
 not used it).
 """
 
+import re
 from dataclasses import dataclass
 from operator import itemgetter
 
+import pytest
 from django.apps import apps
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
 from groups.models import MembershipStatus, Role
+from members.permissions import NotAllowed
 from tests.auth import log_in
 from tests.factories import CoordinatorFactory, MembershipFactory, UserFactory
 from tests.groups.conftest import PRIVATE_MARKERS, ROLES, enable_mfa
@@ -238,3 +241,42 @@ def people_without_the_role(crew: Crew, *, coordinators_only: bool = False) -> d
             "deactivated_coordinator": coordinator,
         }
     return actors
+
+
+# Who a gated service must refuse, by name (see people_without_the_role).
+SERVICE_ACTORS = [
+    "outsider",
+    "pending",
+    "member",
+    "peer_moderator",
+    "other_facilitator",
+    "former_facilitator",
+    "deactivated_facilitator",
+]
+COORDINATOR_SERVICE_ACTORS = [
+    *SERVICE_ACTORS,
+    "facilitator",
+    "co_facilitator",
+    "deactivated_coordinator",
+]
+
+
+def service_cases(gated: dict) -> list:
+    """One case per service and refused actor; `gated` maps a service's name to
+    (its action, call(crew, actor), whether only coordinators may)."""
+    return [
+        pytest.param(name, actor, id=f"{name}-{actor}")
+        for name, (_action, _call, coordinators_only) in gated.items()
+        for actor in (COORDINATOR_SERVICE_ACTORS if coordinators_only else SERVICE_ACTORS)
+    ]
+
+
+def assert_service_refuses(crew, gated: dict, service: str, actor: str) -> None:
+    """The service raises NotAllowed for its action and writes nothing."""
+    action, call, coordinators_only = gated[service]
+    actors = people_without_the_role(crew, coordinators_only=coordinators_only)
+    before = snapshot()
+    with pytest.raises(NotAllowed, match=f"^{re.escape(action)}$") as refused:
+        call(crew, actors[actor])
+    assert refused.value.action == action
+    assert_unchanged(before)

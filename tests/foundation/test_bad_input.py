@@ -19,6 +19,7 @@ from django.utils import timezone
 from groups.models import Membership, Role, SupportGroup
 from members.models import NotificationPreferences
 from sessions.models import AttendanceChange, Meeting, MeetingStatus
+from tests import forms
 from tests.auth import log_in
 from tests.factories import CoordinatorFactory, MembershipFactory, SupportGroupFactory, UserFactory
 from tests.groups.conftest import enable_mfa
@@ -148,28 +149,7 @@ def coordinator_signed_in(client):
 @pytest.fixture
 def new_group_form():
     facilitator = UserFactory(email="fiona@example.net")
-    return {
-        "slug": "parkinsons-torino",
-        "name": "Parkinson's Torino",
-        "summary": "Weekly meetings in Turin.",
-        "description": "",
-        "topic": "other",
-        "audience": "both",
-        "format": "in-person",
-        "language": "it",
-        "city": "Torino",
-        "region": "",
-        "country": "it",
-        "time_zone": "Europe/Rome",
-        "visibility": "listed",
-        "join_policy": "open",
-        "capacity": "",
-        "status": "active",
-        "contact_email": "",
-        "video_link_policy": "around-meeting",
-        "facilitator_email": facilitator.email,
-        "code_of_conduct": "Be kind.",
-    }
+    return forms.new_group(facilitator.email)
 
 
 def test_the_good_group_form_used_below_creates_a_group(

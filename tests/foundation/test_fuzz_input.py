@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from groups.models import JoinPolicy, MembershipStatus, Role
 from members.models import Notification, NotificationKind, NotificationState
+from tests import forms
 from tests.auth import log_in
 from tests.conftest import clear_this_runs_cache
 from tests.factories import CoordinatorFactory, MembershipFactory, SupportGroupFactory, UserFactory
@@ -140,25 +141,7 @@ def in_days(days: int) -> str:
     return (local_today() + timedelta(days=days)).isoformat()
 
 
-GROUP_FIELDS = {
-    "name": "Parkinson's Torino",
-    "summary": "Weekly meetings in Turin.",
-    "description": "",
-    "topic": "other",
-    "audience": "both",
-    "format": "in-person",
-    "language": "it",
-    "city": "Torino",
-    "region": "",
-    "country": "it",
-    "time_zone": "Europe/Rome",
-    "visibility": "listed",
-    "join_policy": "open",
-    "capacity": "",
-    "status": "active",
-    "contact_email": "",
-    "video_link_policy": "around-meeting",
-}
+GROUP_FIELDS = forms.GROUP_DETAILS
 GROUP_TEXT = ("name", "summary", "description", "city", "region")
 
 PLACE = {

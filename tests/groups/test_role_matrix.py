@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from groups.models import Membership, MembershipStatus
 from members.models import AuditEvent
+from tests import forms
 from tests.auth import log_in
 from tests.groups.conftest import ROLES, assert_no_private_data, enable_mfa
 
@@ -222,28 +223,7 @@ def test_coordinator_creates_a_group_and_assigns_its_facilitator(client, cast):
     enable_mfa(new_facilitator)
     response = client.post(
         reverse("groups:create"),
-        {
-            "slug": "parkinsons-torino",
-            "name": "Parkinson's Torino",
-            "summary": "Weekly meetings in Turin.",
-            "description": "",
-            "topic": "other",
-            "audience": "both",
-            "format": "in-person",
-            "language": "it",
-            "city": "Torino",
-            "region": "",
-            "country": "it",
-            "time_zone": "Europe/Rome",
-            "visibility": "listed",
-            "join_policy": "open",
-            "capacity": "",
-            "status": "active",
-            "contact_email": "",
-            "video_link_policy": "around-meeting",
-            "facilitator_email": new_facilitator.email.upper(),
-            "code_of_conduct": "Be kind.",
-        },
+        forms.new_group(new_facilitator.email.upper()),
     )
     assert response.status_code == 302
     membership = Membership.objects.get(group__slug="parkinsons-torino")

@@ -5,8 +5,6 @@ for each form behind it, and that a refused POST leaves every table as it was. T
 part calls the services directly, as a view that forgot its gate would.
 """
 
-import re
-
 import pytest
 from django.urls import reverse
 
@@ -24,6 +22,7 @@ from groups.models import (
 from members import notifications
 from members.models import AuditEvent, Notification, NotificationState
 from members.permissions import NotAllowed
+from tests import forms
 from tests.factories import MembershipFactory
 from tests.write_matrix import (
     ALLOWED,
@@ -35,11 +34,12 @@ from tests.write_matrix import (
     TURNED_AWAY,
     WRITE_ROLES,
     assert_refused,
+    assert_service_refuses,
     assert_unchanged,
     build_crew,
     changed_rows,
     changes,
-    people_without_the_role,
+    service_cases,
     snapshot,
     table,
 )
@@ -192,28 +192,7 @@ def test_leaving_ends_only_the_leavers_own_membership(client, crew, role, outcom
 
 
 def create_form_data(facilitator_email: str) -> dict:
-    return {
-        "slug": "parkinsons-torino",
-        "name": "Parkinson's Torino",
-        "summary": "Weekly meetings in Turin.",
-        "description": "",
-        "topic": "other",
-        "audience": "both",
-        "format": "in-person",
-        "language": "it",
-        "city": "Torino",
-        "region": "",
-        "country": "IT",
-        "time_zone": "Europe/Rome",
-        "visibility": "listed",
-        "join_policy": "open",
-        "capacity": "",
-        "status": "active",
-        "contact_email": "",
-        "video_link_policy": "around-meeting",
-        "facilitator_email": facilitator_email,
-        "code_of_conduct": "Be kind.",
-    }
+    return forms.new_group(facilitator_email, country="IT")
 
 
 @pytest.mark.parametrize(("role", "outcome"), table(COORDINATORS))
@@ -354,37 +333,12 @@ GROUP_SERVICES = {
     ),
 }
 
-SERVICE_ACTORS = [
-    "outsider",
-    "pending",
-    "member",
-    "peer_moderator",
-    "other_facilitator",
-    "former_facilitator",
-    "deactivated_facilitator",
-]
-COORDINATOR_SERVICE_ACTORS = [
-    *SERVICE_ACTORS,
-    "facilitator",
-    "co_facilitator",
-    "deactivated_coordinator",
-]
-SERVICE_CASES = [
-    pytest.param(name, actor, id=f"{name}-{actor}")
-    for name, (_action, _call, coordinators_only) in GROUP_SERVICES.items()
-    for actor in (COORDINATOR_SERVICE_ACTORS if coordinators_only else SERVICE_ACTORS)
-]
+SERVICE_CASES = service_cases(GROUP_SERVICES)
 
 
 @pytest.mark.parametrize(("service", "actor"), SERVICE_CASES)
 def test_group_services_refuse_actors_without_the_role_and_write_nothing(crew, service, actor):
-    action, call, coordinators_only = GROUP_SERVICES[service]
-    actors = people_without_the_role(crew, coordinators_only=coordinators_only)
-    before = snapshot()
-    with pytest.raises(NotAllowed, match=f"^{re.escape(action)}$") as refused:
-        call(crew, actors[actor])
-    assert refused.value.action == action
-    assert_unchanged(before)
+    assert_service_refuses(crew, GROUP_SERVICES, service, actor)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ guests and note, unlocking, RSVPs), and that a refused POST leaves every table a
 The last part calls the services directly, as a view that forgot its gate would.
 """
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from groups.models import Visibility
-from members.permissions import NotAllowed
 from sessions import services
 from sessions.errors import MeetingError
 from sessions.models import Attendance, MeetingFormat, MeetingSeries, MeetingStatus, Rsvp
@@ -38,10 +36,12 @@ from tests.write_matrix import (
     TURNED_AWAY,
     WRITE_ROLES,
     assert_refused,
+    assert_service_refuses,
     assert_unchanged,
     build_crew,
     changes,
     people_without_the_role,
+    service_cases,
     snapshot,
     table,
 )
@@ -381,37 +381,12 @@ MEETING_SERVICES = {
     ),
 }
 
-SERVICE_ACTORS = [
-    "outsider",
-    "pending",
-    "member",
-    "peer_moderator",
-    "other_facilitator",
-    "former_facilitator",
-    "deactivated_facilitator",
-]
-COORDINATOR_SERVICE_ACTORS = [
-    *SERVICE_ACTORS,
-    "facilitator",
-    "co_facilitator",
-    "deactivated_coordinator",
-]
-SERVICE_CASES = [
-    pytest.param(name, actor, id=f"{name}-{actor}")
-    for name, (_action, _call, coordinators_only) in MEETING_SERVICES.items()
-    for actor in (COORDINATOR_SERVICE_ACTORS if coordinators_only else SERVICE_ACTORS)
-]
+SERVICE_CASES = service_cases(MEETING_SERVICES)
 
 
 @pytest.mark.parametrize(("service", "actor"), SERVICE_CASES)
 def test_meeting_services_refuse_actors_without_the_role_and_write_nothing(scene, service, actor):
-    action, call, coordinators_only = MEETING_SERVICES[service]
-    actors = people_without_the_role(scene, coordinators_only=coordinators_only)
-    before = snapshot()
-    with pytest.raises(NotAllowed, match=f"^{re.escape(action)}$") as refused:
-        call(scene, actors[actor])
-    assert refused.value.action == action
-    assert_unchanged(before)
+    assert_service_refuses(scene, MEETING_SERVICES, service, actor)
 
 
 @pytest.mark.parametrize(
