@@ -110,3 +110,21 @@ def test_the_admin_is_refused_to_a_staff_password_alone(client):
     assert "Site administration" not in response.text
     log_in(client, admin)
     assert "Site administration" in client.get(reverse("admin:index")).text
+
+
+def test_the_calendar_file_gives_staff_the_members_only_address_only_after_the_second_factor(
+    client, scene
+):
+    meeting = scene["meeting"]
+    meeting.address = "Via Segreta 7"
+    meeting.address_visibility = "members"
+    meeting.save()
+    url = reverse("meetings:ics", args=[meeting.pk])
+    client.force_login(scene["coordinator"])
+
+    before = client.get(url).content.decode()
+    pass_second_factor(client, scene["coordinator"])
+    after = client.get(url).content.decode()
+
+    assert "Via Segreta 7" not in before
+    assert "Via Segreta 7" in after
