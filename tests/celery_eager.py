@@ -21,6 +21,7 @@ fixture available from their conftest.py:
 from contextlib import contextmanager
 
 import pytest
+from celery._state import _set_task_join_will_block
 
 from config.celery import app as celery_app
 
@@ -35,6 +36,10 @@ def celery_eager(app=celery_app):
         yield app
     finally:
         app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+        # Each eager .delay() marks the process "inside a task" while it runs, and puts
+        # back what it found; two threads doing so at once (the race tests) can leave the
+        # mark on, after which every result.get() in this process refuses to wait.
+        _set_task_join_will_block(False)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
@@ -247,6 +248,12 @@ class Worker:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=30)
         self.kill()  # and anything left in the group
+
+
+@pytest.fixture(autouse=True)
+def _results_can_be_awaited():
+    """These tests wait on task results in this process (see tests/celery_eager.py)."""
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)
