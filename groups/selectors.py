@@ -7,15 +7,12 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.utils import timezone
 
 from config.queries import correlated_count
 from groups.models import (
     SEAT_ROLES,
     STAFF_ROLES,
-    CodeOfConduct,
     GroupStatus,
     Invitation,
     Membership,
@@ -23,6 +20,7 @@ from groups.models import (
     Role,
     SupportGroup,
     Visibility,
+    current_conduct_id,
 )
 from members.models import User
 from sessions.selectors import next_meeting_start
@@ -81,11 +79,7 @@ def group_by_slug(slug: str) -> SupportGroup | None:
         SupportGroup.objects.prefetch_related(_facilitators_prefetch())
         .annotate(
             next_meeting_at=next_meeting_start(),
-            current_conduct_id=Subquery(
-                CodeOfConduct.objects.filter(group_id=OuterRef("pk"))
-                .order_by("-version")
-                .values("pk")[:1]
-            ),
+            current_conduct_id=current_conduct_id("pk"),
             seats_taken=correlated_count(
                 Membership.objects.filter(
                     group_id=OuterRef("pk"), status=MembershipStatus.ACTIVE, role__in=SEAT_ROLES
@@ -193,13 +187,8 @@ def pending_requests(group: SupportGroup) -> QuerySet[Membership]:
 def pending_invitations(group: SupportGroup) -> QuerySet[Invitation]:
     """Invitations of the group that can still be used, newest first."""
     return (
-        Invitation.objects.filter(
-            group=group,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
-        .exclude(email="")
+        Invitation.objects.usable()
+        .filter(group=group)
         .select_related("invited_by")
         .order_by("-created_at", "-id")
     )

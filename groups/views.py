@@ -41,8 +41,7 @@ def _needs_conduct_acceptance(group, membership) -> bool:
     return (
         membership is not None
         and membership.status == MembershipStatus.ACTIVE
-        and group.current_conduct_id is not None
-        and membership.accepted_conduct_id != group.current_conduct_id
+        and not membership.has_accepted(group.current_conduct_id)
     )
 
 

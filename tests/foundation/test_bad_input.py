@@ -16,6 +16,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from groups.forms import SupportGroupForm
 from groups.models import Membership, Role, SupportGroup
 from members.models import NotificationPreferences
 from sessions.models import AttendanceChange, Meeting, MeetingStatus
@@ -220,28 +221,7 @@ def group_and_facilitator(client):
 
 
 def edit_form(group, **changes) -> dict:
-    values = {
-        name: getattr(group, name)
-        for name in (
-            "name",
-            "summary",
-            "description",
-            "topic",
-            "audience",
-            "format",
-            "language",
-            "city",
-            "region",
-            "country",
-            "time_zone",
-            "visibility",
-            "join_policy",
-            "capacity",
-            "status",
-            "contact_email",
-            "video_link_policy",
-        )
-    }
+    values = {name: getattr(group, name) for name in SupportGroupForm.Meta.fields}
     return {key: "" if value is None else value for key, value in {**values, **changes}.items()}
 
 
