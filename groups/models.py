@@ -267,6 +267,14 @@ class Membership(models.Model):
         return self.status == MembershipStatus.ACTIVE and self.role in STAFF_ROLES
 
 
+class InvitationQuerySet(models.QuerySet):
+    def usable(self):
+        """Not used, withdrawn or expired, and still addressed (erasure blanks the address)."""
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).exclude(email="")
+
+
 class Invitation(models.Model):
     """A single-use invitation sent by email; only the token's hash is stored."""
 
@@ -287,6 +295,8 @@ class Invitation(models.Model):
         related_name="+",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["group", "created_at"], name="invitation_group_idx")]

@@ -557,15 +557,17 @@ def invitation_for_sending(invitation_id: str) -> Invitation | None:
     if not invitation_id.isdecimal():
         return None
     invitation = (
-        Invitation.objects.select_for_update(of=("self",))
+        Invitation.objects.usable()
+        .select_for_update(of=("self",))
         .select_related("group")
-        .filter(pk=int(invitation_id), accepted_at__isnull=True, revoked_at__isnull=True)
-        .exclude(email="")
+        .filter(pk=int(invitation_id))
         .first()
     )
-    if invitation is None or invitation.expires_at <= timezone.now():
-        return None
-    if invitation.group.status == GroupStatus.CLOSED or not _inviter_still_staff(invitation):
+    if (
+        invitation is None
+        or invitation.group.status == GroupStatus.CLOSED
+        or not _inviter_still_staff(invitation)
+    ):
         return None
     return invitation
 
