@@ -167,4 +167,5 @@ class NotificationPreferencesForm(forms.ModelForm):
             "join_request",
             "facilitator_digest",
             "member_erased",
+            "attendance_due",
         ]

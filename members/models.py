@@ -216,6 +216,10 @@ class NotificationKind(models.TextChoices):
         "member-erased",
         _("A member of a group I facilitate closes their account"),
     )
+    ATTENDANCE_DUE = (
+        "attendance-due",
+        _("A meeting I facilitate has ended and its register is waiting"),
+    )
     # Sent to an address, not a person: the invitee may have no account yet.
     GROUP_INVITATION = "group-invitation", _("An invitation to join a group")
 
@@ -311,6 +315,9 @@ class NotificationPreferences(models.Model):
     member_erased = models.BooleanField(
         _("When a member of a group I facilitate closes their account"), default=True
     )
+    attendance_due = models.BooleanField(
+        _("After a meeting I facilitate, a reminder to take attendance"), default=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -325,6 +332,7 @@ class NotificationPreferences(models.Model):
             NotificationKind.JOIN_REQUEST: "join_request",
             NotificationKind.FACILITATOR_DIGEST: "facilitator_digest",
             NotificationKind.MEMBER_ERASED: "member_erased",
+            NotificationKind.ATTENDANCE_DUE: "attendance_due",
         }[kind]
         if field is None:
             return self.reminder_day_before or self.reminder_hour_before

@@ -193,7 +193,7 @@ class PrivateRedis:
 class Worker:
     """`celery worker` in its own process group, on the test's database and broker."""
 
-    def __init__(self, *, email_url: str, broker_url: str, log_path: Path):
+    def __init__(self, *, email_url: str, broker_url: str, log_path: Path, app: str = "config"):
         db = connection.settings_dict
         credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
         database_url = (
@@ -212,7 +212,7 @@ class Worker:
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "celery", "-A", "config", "worker",
+                    sys.executable, "-m", "celery", "-A", app, "worker",
                     "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
                     f"--hostname=faults-{os.getpid()}-{log_path.stem}@%h",
@@ -290,11 +290,12 @@ def workers(private_redis, broker, tmp_path):
     """Start worker processes with `workers(email_url)`; every one is stopped afterwards."""
     started: list[Worker] = []
 
-    def start(email_url: str) -> Worker:
+    def start(email_url: str, *, app: str = "config") -> Worker:
         worker = Worker(
             email_url=email_url,
             broker_url=private_redis.url,
             log_path=tmp_path / f"worker{len(started) + 1}.log",
+            app=app,
         )
         started.append(worker)
         return worker.wait_ready()
@@ -383,6 +384,29 @@ def test_killing_the_worker_mid_batch_loses_no_reminder_and_sends_none_twice(
     # just before it died, sent again under the same Message-ID (counted by that id).
     assert figures["duplicates"] <= 1, sink.duplicates()
     assert sink.delivered() == len(ids) + figures["duplicates"]
+
+
+def test_control_with_the_window_held_open_a_kill_sends_more_than_one_copy(broker, workers, capsys):
+    """The kill test's guarantee can fail: the same kill, against a worker that waits
+    after the server's acceptance before it commits, leaves each pool child's message
+    pending and sent again (two children, two copies)."""
+    ids = make_due_reminders(BATCH)
+    with SmtpSink(rcpt_delay=RCPT_DELAY) as sink:
+        first = workers(sink.url, app="tests.notifications.wide_window_worker")
+        assert notifications.dispatch_due() == BATCH
+        wait_for(lambda: sink.delivered() >= 2, timeout=STARTUP_TIMEOUT, what="two deliveries")
+        time.sleep(FAULT_AFTER)
+        first.kill()
+        at_kill = sink.delivered()
+
+        workers(sink.url)
+        requeued = recover_and_finish(sink, broker=broker)
+
+    figures = outcome(ids, sink) | {"delivered_before_kill": at_kill, "requeued": requeued}
+    report(capsys, "worker killed inside a held-open window", figures)
+    assert figures["lost"] == 0
+    assert states() == {NotificationState.SENT: len(ids)}
+    assert figures["duplicates"] > 1, "the kill test's 'at most one copy' would still pass"
 
 
 def test_a_redis_restart_mid_batch_loses_no_reminder_and_sends_none_twice(
