@@ -5,6 +5,7 @@ a Celery transport on the local file system and email printed on the console.
 """
 
 from pathlib import Path
+from urllib.parse import quote
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -86,8 +87,13 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 VAR_DIR.mkdir(exist_ok=True)  # the embedded database, broker folders and beat schedule
+# By default the private PostgreSQL that `make run` starts under var/postgres (see
+# scripts/embedded_postgres.py), reached on its Unix socket; DATABASE_URL points anywhere.
+EMBEDDED_DATABASE_URL = (
+    f"postgres://postgres@/{quote(str(VAR_DIR / 'postgres'), safe='')}/peersupport"
+)
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default=EMBEDDED_DATABASE_URL),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -156,12 +162,15 @@ ACCOUNT_CHANGE_EMAIL = True
 # A signed-in session alone must not be enough to take the account over: changing the
 # email address (and setting a first password) asks them to show it is them again (the
 # password, an authenticator code, or a code sent to their verified address) unless they
-# did so in the last five minutes (the timeout, allauth's default, below). Changing
-# the password asks for the current one in its own form; the second factor (turning it on
-# or off, new recovery codes) asks again through MFA_REAUTHENTICATION_REQUIRED; the data
-# export and account erasure use @reauthentication_required (members/views.py).
+# did so in the last ten minutes (the timeout below). Changing the password asks for the
+# current one in its own form; the second factor (turning it on or off, new recovery
+# codes) asks again through MFA_REAUTHENTICATION_REQUIRED; the data export and account
+# erasure use @reauthentication_required (members/views.py). Turning the authenticator
+# app on is the one step where signing in within the timeout counts as showing it is
+# them (members/account_adapter.py): staff are sent there straight after signing in.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
-ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
+ACCOUNT_ADAPTER = "members.account_adapter.AccountAdapter"
 MFA_REAUTHENTICATION_REQUIRED = True
 # Tell the account's address about every change of email, password or second factor (the
 # old address, for an email change): allauth's own security notices, rendered from
