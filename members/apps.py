@@ -10,8 +10,9 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added
 
-        from members import permissions, personal_data_sections, signals
+        from members import audit, permissions, personal_data_sections, signals
 
+        audit.register_actions(audit.MEMBERS_ACTIONS)
         permissions.register_rules()
         personal_data_sections.register(self.label)
         authenticator_added.connect(signals.second_factor_set_up, dispatch_uid="second-factor")

@@ -192,11 +192,19 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(max_length=64)
     context = models.CharField(max_length=200, blank=True)
+    # The support group concerned, if any: a plain number and the name it had then, not a
+    # foreign key, since members sits below groups (and a row outlives the group it names).
+    group_id = models.BigIntegerField(null=True, blank=True)
+    group_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["subject", "-created_at"], name="audit_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject", "-created_at"], name="audit_subject_idx"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_idx"),
+            models.Index(fields=["group_id", "-created_at"], name="audit_group_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.subject_id}"

@@ -413,3 +413,30 @@ def oldest_due_unsent_age(now: datetime | None = None) -> float | None:
         state=NotificationState.PENDING, due_at__lte=now
     ).aggregate(oldest=Min("due_at"))["oldest"]
     return None if oldest is None else (now - oldest).total_seconds()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A message as it would be sent now, for the outbox page."""
+
+    to: str
+    subject: str = ""
+    text: str = ""
+    skip_reason: str = ""
+
+
+def notification_preview(notification: Notification) -> Preview:
+    """Render a row's message without sending it. Builders re-read what the message is
+    about, so this is what it says today (a meeting moved since shows its new time), not
+    a stored copy. Nothing is written: the work runs in a transaction rolled back."""
+    to = notification.recipient.email if notification.recipient else notification.to_email
+    with transaction.atomic():
+        builder = _builders.get(notification.kind)
+        outcome = builder(notification) if builder else Skip("no-builder")
+        if isinstance(outcome, Skip):
+            preview = Preview(to=to, skip_reason=outcome.reason)
+        else:
+            email = _render(notification, outcome)
+            preview = Preview(to=email.to[0], subject=email.subject, text=email.body)
+        transaction.set_rollback(True)
+    return preview

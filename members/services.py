@@ -83,15 +83,29 @@ def consents_update(*, user: User, choices: dict[str, bool]) -> list[ConsentReco
 
 
 def audit_record(
-    *, actor: User, subjects: Iterable[User | int], action: str, context: str = ""
+    *,
+    actor: User,
+    subjects: Iterable[User | int | None],
+    action: str,
+    context: str = "",
+    group_id: int | None = None,
+    group_name: str = "",
 ) -> None:
-    """Write one audit row per person whose data a member of staff opened or changed."""
+    """Write one audit row per person whose data a member of staff opened or changed.
+
+    A subject of None is a row about no one person (a report's aggregates, an export of
+    them, the audit log's own export): who opened it and when are still worth a row.
+    `group_id` and `group_name` name the support group concerned, so the log can be read
+    by group (plain values: members knows nothing of groups).
+    """
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor,
-            subject_id=subject if isinstance(subject, int) else subject.pk,
+            subject_id=subject if subject is None or isinstance(subject, int) else subject.pk,
             action=action,
             context=context[:200],
+            group_id=group_id,
+            group_name=group_name[:200],
         )
         for subject in subjects
     )

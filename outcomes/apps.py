@@ -8,6 +8,13 @@ class OutcomesConfig(AppConfig):
     verbose_name = _("Outcomes")
 
     def ready(self) -> None:
+        from members import audit
         from outcomes import personal_data
 
         personal_data.register(self.label)
+        audit.register_actions(
+            {
+                "report.drilldown.opened": _("Opened one group's report"),
+                "report.exported": _("Downloaded a report"),
+            }
+        )

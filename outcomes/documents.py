@@ -4,6 +4,10 @@ The builders take the aggregated rows from outcomes.reports, lay them out as Tab
 declare every sum a reader could check (column totals, totals repeated in another table,
 parts of a count), and hide small numbers with outcomes.suppression. Only then are the
 chart tables and the summary copied out, so that they carry the same hidden cells.
+
+`shared` says where the document goes: an export or a summary meant for sharing hides
+every small count of people; the page a facilitator or coordinator reads shows the
+counts they could read off the registers they already see, exactly.
 """
 
 from collections.abc import Callable
@@ -27,7 +31,7 @@ def attendance_columns() -> list[Column]:
     return [
         Column("held", _("Meetings held"), Kind.COUNT),
         Column("cancelled", _("Meetings cancelled"), Kind.COUNT),
-        Column("registered", _("Meetings with a register"), Kind.COUNT),
+        Column("registered", _("Meetings with attendance taken"), Kind.COUNT),
         Column("attendances", _("Attendances")),
         Column("people", _("Unique attendees")),
         Column("new_people", _("New attendees")),
@@ -72,6 +76,7 @@ def attendance_document(
     unit: str,
     group_url: Callable[[int], str],
     meeting_url: Callable[[int], str],
+    shared: bool = True,
 ) -> Document:
     columns = attendance_columns()
     groups = Table(
@@ -133,7 +138,7 @@ def attendance_document(
             {key: key for key in ("attendances", "guests", "going", "no_shows")},
             total=Cell("groups", 0, ""),
         )
-    disclosure.apply()
+    disclosure.apply(shared=shared)
     return Document(
         title=str(_("Attendance report")),
         filename=filename,
@@ -148,7 +153,7 @@ def _meeting_row(meeting, meeting_url) -> Row:
         status = pgettext_lazy("meeting", "Cancelled")
         values = {"attendances": None, "guests": None, "going": None, "no_shows": None}
     elif not meeting.registered:
-        status = _("Held, no register")
+        status = _("Held, attendance not taken")
         values = {"attendances": None, "guests": meeting.guests, "going": None, "no_shows": None}
     else:
         status = pgettext_lazy("meeting", "Held")
@@ -208,6 +213,7 @@ def retention_document(
     header: list[tuple[str, str]],
     filename: str,
     group_url: Callable[[int], str],
+    shared: bool = True,
 ) -> Document:
     columns = retention_columns()
     cohorts = Table(
@@ -238,7 +244,7 @@ def retention_document(
     disclosure.rows_add_up_to(
         "retention_groups", {key: key for key in counts}, total=Cell("cohorts", "total", "")
     )
-    disclosure.apply()
+    disclosure.apply(shared=shared)
     marks = Table(
         key="retention_marks",
         caption=str(_("Share of joiners still attending")),
@@ -280,6 +286,7 @@ def overview_document(
     manage_url: Callable[[str], str],
     meeting_url: Callable[[int], str],
     to_local: Callable,
+    shared: bool = True,
 ) -> Document:
     overdue = Table(
         key="overdue",
@@ -302,7 +309,7 @@ def overview_document(
     )
     disclosure = Disclosure(overdue)
     disclosure.rows_add_up("overdue", "waiting")
-    disclosure.apply()
+    disclosure.apply(shared=shared)
     status = overview.groups_by_status
     figures = FigureList(
         key="figures",

@@ -55,6 +55,7 @@ class PeriodChoice:
     LAST_MONTH = "last-month"
     THIS_QUARTER = "this-quarter"
     LAST_QUARTER = "last-quarter"
+    PAST_3_MONTHS = "past-3-months"
     PAST_6_MONTHS = "past-6-months"
     PAST_12_MONTHS = "past-12-months"
     CUSTOM = "custom"
@@ -64,6 +65,7 @@ class PeriodChoice:
         (LAST_MONTH, _("Last month")),
         (THIS_QUARTER, _("This quarter")),
         (LAST_QUARTER, _("Last quarter")),
+        (PAST_3_MONTHS, _("Past 3 months")),
         (PAST_6_MONTHS, _("Past 6 months")),
         (PAST_12_MONTHS, _("Past 12 months")),
         (CUSTOM, _("Dates I choose")),
@@ -84,7 +86,7 @@ def period_for(choice: str, today: date) -> Period:
     if choice == PeriodChoice.LAST_QUARTER:
         start = quarter_start - relativedelta(months=3)
         return Period(start, quarter_start - timedelta(days=1))
-    months = 6 if choice == PeriodChoice.PAST_6_MONTHS else 12
+    months = {PeriodChoice.PAST_3_MONTHS: 3, PeriodChoice.PAST_6_MONTHS: 6}.get(choice, 12)
     return Period(today - relativedelta(months=months) + timedelta(days=1), today)
 
 
@@ -276,6 +278,12 @@ class ReportFilterForm(forms.Form):
             format=data.get("format") or "",
             area=data.get("area") or "",
         )
+
+    @property
+    def group_name(self) -> str:
+        """The chosen group's name, or "" for a report on several groups."""
+        group = self.cleaned_data.get("group")
+        return "" if group is None else self._label_of("group", group)
 
     def described(self) -> list[tuple[str, str]]:
         """The filters in words, for the header block of the page and of every export."""

@@ -6,11 +6,6 @@ from django.db import connection, transaction
 REPORT_TABLES = ("outcomes_meeting_tally", "outcomes_attended_day", "outcomes_group_attendee")
 
 
-def report_tables_available() -> bool:
-    """The reporting tables, and the reports counted from them, exist on PostgreSQL only."""
-    return connection.vendor == "postgresql"
-
-
 def report_tables_rebuild() -> dict[str, int]:
     """Recount every reporting table from meetings, attendance and RSVPs, in one
     transaction (writers to those wait meanwhile); returns the rows in each table."""

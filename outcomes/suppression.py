@@ -12,6 +12,13 @@ subtraction from the totals shown beside it.
    (a share times its shown denominator would give the hidden numerator back).
 
 Counts of meetings and groups describe no one and are never hidden.
+
+Where it applies. Attendance, retention and request counts are read off registers and
+rosters that the facilitator or coordinator viewing them can already see, so on screen
+they are exact (`apply(shared=False)`); the exports and summaries meant for sharing
+outside staff hands suppress them (`apply(shared=True)`). Outcome figures (scores and
+changes from surveys: columns marked `outcome`) describe health and are suppressed in
+every view, shared or not.
 """
 
 from dataclasses import dataclass
@@ -32,7 +39,7 @@ class Suppressed:
         return cls._instance
 
     def __str__(self) -> str:
-        return gettext("fewer than 5")
+        return gettext("hidden: under 5 people")
 
     def __repr__(self) -> str:
         return "SUPPRESSED"
@@ -119,13 +126,16 @@ class Disclosure:
     def value(self, cell: Cell):
         return self.tables[cell.table].row(cell.row).values.get(cell.column)
 
-    def primary(self) -> set[Cell]:
+    def primary(self, *, shared: bool = True) -> set[Cell]:
+        """Small people counts: all of them when shared, only outcome figures on screen."""
         hidden = set()
         for table in self.tables.values():
             for row_ref, row in table.addressed_rows():
                 for column in table.columns:
                     value = row.values.get(column.key)
                     if value is None or not column.kind.is_people:
+                        continue
+                    if not shared and not column.outcome:
                         continue
                     if value < THRESHOLD:
                         hidden.add(Cell(table.key, row_ref, column.key))
@@ -172,12 +182,15 @@ class Disclosure:
                         hidden.add(Cell(table.key, row_ref, column.key))
         return hidden
 
-    def hidden_cells(self) -> set[Cell]:
-        return self.derived(self.complementary(self.primary()))
+    def hidden_cells(self, *, shared: bool = True) -> set[Cell]:
+        return self.derived(self.complementary(self.primary(shared=shared)))
 
-    def apply(self) -> set[Cell]:
-        """Replace every hidden figure with SUPPRESSED; returns the cells hidden."""
-        hidden = self.hidden_cells()
+    def apply(self, *, shared: bool = True) -> set[Cell]:
+        """Replace every hidden figure with SUPPRESSED; returns the cells hidden.
+
+        `shared`: the figures leave staff hands (an export, a summary to pass on), so every
+        small count of people is hidden; otherwise only outcome figures are."""
+        hidden = self.hidden_cells(shared=shared)
         for cell in hidden:
             self.tables[cell.table].row(cell.row).values[cell.column] = SUPPRESSED
         return hidden

@@ -32,6 +32,11 @@ class Kind(StrEnum):
     def is_number(self) -> bool:
         return self in (Kind.COUNT, Kind.PEOPLE, Kind.AVERAGE, Kind.PERCENT)
 
+    @property
+    def may_be_hidden(self) -> bool:
+        """People counts, averages and shares: an export gives each a flag column."""
+        return self in (Kind.PEOPLE, Kind.AVERAGE, Kind.PERCENT)
+
 
 NOT_APPLICABLE = "—"
 
@@ -43,6 +48,7 @@ class Column:
     kind: Kind = Kind.PEOPLE
     depends_on: tuple[str, ...] = ()
     missing: str = NOT_APPLICABLE  # shown when there is no figure (not the same as hidden)
+    outcome: bool = False  # a health figure (survey scores): suppressed in every view
 
 
 @dataclass
@@ -91,6 +97,7 @@ class Table:
     rows: list[Row]
     total: Row | None = None
     empty: str = ""  # said when there are no rows
+    csv_url: str = ""  # where the page offers this table alone as a CSV
 
     def row(self, ref: int | str) -> Row:
         return self.total if ref == "total" else self.rows[ref]
@@ -181,35 +188,42 @@ class Table:
             yield self.total, True
 
     # -- for exports ------------------------------------------------------------------
+    # A spreadsheet computes on these: a hidden figure is an empty cell, and the column
+    # after every figure that may be hidden says, 1 or 0, whether it was.
 
     def export_header(self) -> list[str]:
-        return [
-            str(self.header_column.label),
-            *(
-                f"{column.label} (%)" if column.kind == Kind.PERCENT else str(column.label)
-                for column in self.columns
-            ),
-        ]
+        header = [str(self.header_column.label)]
+        for column in self.columns:
+            header.append(export_label(column))
+            if column.kind.may_be_hidden:
+                header.append(hidden_label(column))
+        return header
 
     def export_rows(self) -> list[list]:
         rows = [
-            [
-                export_header(row.header, self.header_column.kind),
-                *(export_value(row.values.get(column.key), column) for column in self.columns),
-            ]
+            [export_header(row.header, self.header_column.kind), *self._export_values(row)]
             for row in self.rows
         ]
         if self.total is not None:
-            rows.append(
-                [
-                    str(self.total.header),
-                    *(
-                        export_value(self.total.values.get(column.key), column)
-                        for column in self.columns
-                    ),
-                ]
-            )
+            rows.append([str(self.total.header), *self._export_values(self.total)])
         return rows
+
+    def _export_values(self, row: Row) -> list:
+        values = []
+        for column in self.columns:
+            value = row.values.get(column.key)
+            values.append(export_value(value, column))
+            if column.kind.may_be_hidden:
+                values.append(int(value is SUPPRESSED))
+        return values
+
+
+def export_label(column: Column) -> str:
+    return f"{column.label} (%)" if column.kind == Kind.PERCENT else str(column.label)
+
+
+def hidden_label(column: Column) -> str:
+    return _("Hidden: %(figure)s") % {"figure": column.label}
 
 
 def display_header(value, kind: Kind) -> str:
@@ -289,9 +303,10 @@ def format_value(value, kind: Kind) -> str:
 
 
 def export_value(value, column: Column):
-    """What a spreadsheet cell holds: the number itself, the words for a hidden one."""
+    """What a spreadsheet cell holds: the number itself, nothing for a hidden one (its
+    flag column says so)."""
     if value is SUPPRESSED:
-        return str(SUPPRESSED)
+        return None
     if value is None:
         return ""
     if column.kind == Kind.AVERAGE:
@@ -326,6 +341,7 @@ class FigureList:
     caption: str
     items: list[tuple[Column, object]]
     empty: str = ""
+    csv_url: str = ""
 
     header_column = Column("figure", _("Figure"), Kind.TEXT)
     columns = (Column("value", _("Value"), Kind.TEXT),)
@@ -342,13 +358,11 @@ class FigureList:
         ]
 
     def export_header(self) -> list[str]:
-        return [str(self.header_column.label), str(self.columns[0].label)]
+        value = self.columns[0]
+        return [str(self.header_column.label), str(value.label), hidden_label(value)]
 
     def export_rows(self) -> list[list]:
         return [
-            [
-                f"{column.label} (%)" if column.kind == Kind.PERCENT else str(column.label),
-                export_value(value, column),
-            ]
+            [export_label(column), export_value(value, column), int(value is SUPPRESSED)]
             for column, value in self.items
         ]

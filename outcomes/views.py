@@ -4,33 +4,36 @@ Coordinators see every group; facilitators and co-facilitators see the same repo
 restricted to their own groups (a group that is not theirs is not a valid filter value);
 everyone else gets a 403. Like every staff page, the reports require two-factor
 authentication.
+
+The page shows attendance counts exactly (the viewer can read them off the registers they
+already see); an export is meant for sharing and hides small numbers (`shared=True`).
+A CSV holds one table, chosen by `?table=`; the XLSX holds them all.
+
+Audit: opening one group's drill-down (each of its meetings) and every download are
+written to the audit log, with the group when there is one. The drill-down lists meetings
+and counts, never people, so the rows name no person (subject empty); the log can still
+be filtered by staff member, group and date.
 """
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from members.decorators import second_factor_redirect
+from members.services import audit_record
 from outcomes import charts, documents, open_items, reports
-from outcomes.exports import export_response, small_numbers_note
+from outcomes.exports import ABOUT, export_response, export_table_keys, small_numbers_note
 from outcomes.forms import PeriodChoice, ReportFilterForm
-from outcomes.services import report_tables_available
-
-EXPORT_FORMATS = ("csv", "xlsx")
 
 
-def report_view(view_func=None, *, page: str = "", needs_postgresql: bool = False):
-    """Open to coordinators and facilitators, with MFA on; the view receives their Scope.
-    A report counted by PostgreSQL answers, on another database, with a page saying so."""
-    if view_func is None:
-        return lambda func: report_view(func, page=page, needs_postgresql=needs_postgresql)
+def report_view(view_func):
+    """Open to coordinators and facilitators, with MFA on; the view receives their Scope."""
 
     @login_required
     @wraps(view_func)
@@ -40,13 +43,6 @@ def report_view(view_func=None, *, page: str = "", needs_postgresql: bool = Fals
             raise PermissionDenied
         if refusal := second_factor_redirect(request):
             return refusal
-        if needs_postgresql and not report_tables_available():
-            return render(
-                request,
-                "reports/unavailable.html",
-                {"page": page, "database": connection.display_name},
-                status=501,
-            )
         return view_func(request, scope, *args, **kwargs)
 
     return wrapper
@@ -80,7 +76,9 @@ def _scope_line(scope: reports.Scope) -> tuple[str, str]:
     )
 
 
-def _header(form: ReportFilterForm, scope: reports.Scope, now) -> list[tuple[str, str]]:
+def _header(
+    form: ReportFilterForm, scope: reports.Scope, now, *, shared: bool
+) -> list[tuple[str, str]]:
     period = form.period_range
     name = dict(PeriodChoice.choices)[form.cleaned_data["period"]]
     days = "{} – {}".format(
@@ -92,7 +90,7 @@ def _header(form: ReportFilterForm, scope: reports.Scope, now) -> list[tuple[str
         _scope_line(scope),
         *form.described(),
         _produced(now),
-        (_("Small numbers"), small_numbers_note()),
+        (_("Small numbers"), small_numbers_note(shared=shared)),
     ]
 
 
@@ -109,18 +107,52 @@ def _linker(view_name: str, form: ReportFilterForm):
     return group_url
 
 
-def _export_links(view_name: str, query: str) -> list[tuple[str, str]]:
-    return [
-        (fmt.upper(), f"{reverse(view_name, kwargs={'fmt': fmt})}?{query}")
-        for fmt in EXPORT_FORMATS
-    ]
+def _export_links(view_name: str, query: str, document) -> dict:
+    """The workbook (every table), and each table's CSV, set on the table for the page."""
+    joiner = f"{query}&" if query else ""
+    csv_path = reverse(view_name, kwargs={"fmt": "csv"})
+    for table in document.tables:
+        table.csv_url = f"{csv_path}?{joiner}table={table.key}"
+    return {
+        "xlsx": f"{reverse(view_name, kwargs={'fmt': 'xlsx'})}?{query}",
+        "about_csv": f"{csv_path}?{joiner}table={ABOUT}",
+    }
+
+
+def _audit(request, action: str, context: str, form: ReportFilterForm | None = None) -> None:
+    """A report names no person: the row says who opened what, and for which group."""
+    group_id = form.group_filters().group_id if form is not None else None
+    audit_record(
+        actor=request.user,
+        subjects=[None],
+        action=action,
+        context=context,
+        group_id=group_id,
+        group_name=form.group_name if group_id is not None else "",
+    )
+
+
+def _drilldown_opened(request, form: ReportFilterForm, report: str) -> None:
+    if form.group_filters().group_id is not None:
+        period = form.period_range
+        _audit(request, "report.drilldown.opened", f"{report} {period.start} – {period.end}", form)
+
+
+def _export(request, document, fmt: str, *, report: str, form=None):
+    """The download, written to the audit log: it is what leaves staff hands."""
+    table_key = request.GET.get("table") or None
+    if fmt == "csv" and table_key is not None and table_key not in export_table_keys(document):
+        raise Http404
+    context = f"{report} {fmt}" + (f" {table_key}" if fmt == "csv" and table_key else "")
+    _audit(request, "report.exported", context, form)
+    return export_response(document, fmt, table_key if fmt == "csv" else None)
 
 
 def _invalid(request, template: str, form, page: str):
     return render(request, template, {"form": form, "page": page, "invalid": True}, status=400)
 
 
-@report_view(page="attendance", needs_postgresql=True)
+@report_view
 def attendance(request, scope, fmt=None):
     form = _filter_form(request, scope, default_period=PeriodChoice.PAST_6_MONTHS, with_trend=True)
     if not form.is_valid():
@@ -135,16 +167,19 @@ def attendance(request, scope, fmt=None):
         unit=form.unit,
         with_meetings=filters.group_id is not None,
     )
+    shared = fmt is not None
     document = documents.attendance_document(
         data,
-        header=_header(form, scope, now),
+        header=_header(form, scope, now, shared=shared),
         filename=f"attendance-{period.start}-to-{period.end}",
         unit=form.unit,
         group_url=_linker("reports:attendance", form),
         meeting_url=lambda pk: reverse("meetings:detail", args=[pk]),
+        shared=shared,
     )
-    if fmt is not None:
-        return export_response(document, fmt)
+    if shared:
+        return _export(request, document, fmt, report="attendance", form=form)
+    _drilldown_opened(request, form, "attendance")
     trend = document.table("trend")
     chart = charts.bar_chart(
         chart_id="attendance-chart",
@@ -164,12 +199,12 @@ def attendance(request, scope, fmt=None):
             "groups": document.table("groups"),
             "meetings": document.table("meetings"),
             "chart": chart,
-            "exports": _export_links("reports:attendance_export", form.query()),
+            "exports": _export_links("reports:attendance_export", form.query(), document),
         },
     )
 
 
-@report_view(page="retention", needs_postgresql=True)
+@report_view
 def retention(request, scope, fmt=None):
     form = _filter_form(
         request, scope, default_period=PeriodChoice.PAST_12_MONTHS, with_trend=False
@@ -181,14 +216,17 @@ def retention(request, scope, fmt=None):
     data = reports.retention_data(
         reports.filtered_group_ids(scope, form.group_filters()), period, now=now
     )
+    shared = fmt is not None
     document = documents.retention_document(
         data,
-        header=_header(form, scope, now),
+        header=_header(form, scope, now, shared=shared),
         filename=f"retention-{period.start}-to-{period.end}",
         group_url=_linker("reports:retention", form),
+        shared=shared,
     )
-    if fmt is not None:
-        return export_response(document, fmt)
+    if shared:
+        return _export(request, document, fmt, report="retention", form=form)
+    _drilldown_opened(request, form, "retention")
     marks = document.table("retention_marks")
     chart = charts.bar_chart(
         chart_id="retention-chart",
@@ -208,7 +246,7 @@ def retention(request, scope, fmt=None):
             "cohorts": document.table("cohorts"),
             "groups": document.table("retention_groups"),
             "chart": chart,
-            "exports": _export_links("reports:retention_export", form.query()),
+            "exports": _export_links("reports:retention_export", form.query(), document),
             "marks_weeks": reports.RETENTION_MARKS,
         },
     )
@@ -217,18 +255,24 @@ def retention(request, scope, fmt=None):
 @report_view
 def overview(request, scope, fmt=None):
     now = timezone.now()
+    shared = fmt is not None
     data = reports.programme_overview(scope, now=now)
     document = documents.overview_document(
         data,
-        header=[_scope_line(scope), _produced(now), (_("Small numbers"), small_numbers_note())],
+        header=[
+            _scope_line(scope),
+            _produced(now),
+            (_("Small numbers"), small_numbers_note(shared=shared)),
+        ],
         filename=f"programme-overview-{timezone.localdate(now)}",
         open_items=open_items.open_items(scope, now),
         manage_url=lambda slug: reverse("groups:manage", args=[slug]),
         meeting_url=lambda pk: reverse("meetings:detail", args=[pk]),
         to_local=timezone.localtime,
+        shared=shared,
     )
-    if fmt is not None:
-        return export_response(document, fmt)
+    if shared:
+        return _export(request, document, fmt, report="overview")
     return render(
         request,
         "reports/overview.html",
@@ -237,6 +281,6 @@ def overview(request, scope, fmt=None):
             "document": document,
             "figures": document.table("figures"),
             "tables": document.tables[1:],
-            "exports": _export_links("reports:overview_export", ""),
+            "exports": _export_links("reports:overview_export", "", document),
         },
     )

@@ -105,20 +105,27 @@ def test_coordinator_filters_attendance_to_one_group_and_last_quarter_then_downl
     )
     expect(main.get_by_role("table", name="Attendance by group")).not_to_contain_text("Other Shore")
 
+    # The chart's labels are the table's weeks, whole (never cut short).
+    assert [label.strip() for label in chart.locator(".chart-label").all_text_contents()] == list(
+        shown
+    )
+    expect(main.get_by_text("Exact on this page", exact=False)).to_be_visible()
+
     with page.expect_download() as download_info:
-        main.get_by_role("link", name="Download XLSX").click()
+        main.get_by_role("link", name="Download every table (XLSX)").click()
     download = download_info.value
     assert download.suggested_filename.startswith("attendance-")
     assert download.suggested_filename.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    sheet = next(sheet for sheet in workbook.worksheets if "by week" in sheet.title)
-    rows = list(sheet.iter_rows(values_only=True))
-    header_block = {row[0]: row[1] for row in rows[1 : rows.index((None,) * len(rows[0]))]}
-    assert header_block["Group"] == "Harbour Lights"
-    assert header_block["Period"].endswith("(Last quarter)")
-    start = next(index for index, row in enumerate(rows) if row[0] == "Week starting")
-    exported = {week_label(row[0].date()): row[2] for row in rows[start + 1 :]}
-    assert exported == shown
+    about = dict(workbook.worksheets[0].iter_rows(values_only=True))
+    assert about["Group"] == "Harbour Lights"
+    assert about["Period"].endswith("(Last quarter)")
+    assert about["Small numbers"].startswith("Hidden in this export")
+    sheet = workbook["Attendance by week"]
+    heading, *rows = list(sheet.iter_rows(values_only=True))
+    assert heading[:4] == ("Week starting", "Meetings held", "Attendances", "Hidden: Attendances")
+    exported = {week_label(row[0].date()): row[2] for row in rows}
+    assert exported == shown  # seven a meeting: none of them small
 
 
 def test_a_facilitator_reads_retention_and_is_told_why_a_filter_is_refused(page, sign_in):

@@ -140,7 +140,7 @@ def test_the_audit_page_shows_who_looked_at_whose_data(client, cast):
         for row in audit_rows(response.text)
     }
     assert seen == {
-        ("Facilitator Fiona", name, ROSTER_VIEW, "Harbour Lights")
+        ("Facilitator Fiona", name, "Opened a group's roster", "Harbour Lights")
         for name in ("Quillon-Member", "Pending-Petra", "Moderator Mo")
     }
 

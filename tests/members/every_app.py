@@ -16,7 +16,6 @@ from members.models import (
     NotificationState,
 )
 from outcomes.models import AttendedDay
-from outcomes.services import report_tables_available
 from sessions import services as meeting_services
 from sessions.models import (
     Attendance,
@@ -162,8 +161,7 @@ def assert_erased(planted: Planted, *, person, peer) -> None:
     ]
     assert AttendanceChange.objects.filter(user=person).count() == 2
     assert Rsvp.objects.get(meeting=planted.past, user=person).status == RsvpStatus.CONFIRMED
-    if report_tables_available():
-        assert AttendedDay.objects.filter(user_id=person.pk).count() == 1
+    assert AttendedDay.objects.filter(user_id=person.pk).count() == 1
     # The peer's note survives, without the person in it.
     planted.past.refresh_from_db()
     assert planted.past.facilitator_note == (

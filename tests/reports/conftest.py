@@ -36,7 +36,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 PERIOD_START = date(2025, 3, 1)
 PERIOD_END = date(2025, 4, 30)
 PERIOD_QUERY = {"period": "custom", "start": "2025-03-01", "end": "2025-04-30"}
-SUPPRESSED_TEXT = "fewer than 5"
+SUPPRESSED_TEXT = "hidden: under 5 people"
+HIDDEN_PREFIX = "Hidden: "
 
 
 def local(zone: ZoneInfo, *args) -> datetime:
@@ -260,40 +261,66 @@ def number(text):
         return text
 
 
-def csv_sections(response) -> tuple[dict[str, str], dict[str, list[list[str]]]]:
-    """The header block ({label: value}) and each table ({caption: rows, header first})."""
-    text = response.content.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    header = {}
-    index = 1
-    while index < len(rows) and rows[index]:
-        header[rows[index][0]] = rows[index][1]
-        index += 1
-    sections: dict[str, list[list[str]]] = {}
-    current = None
-    for row in rows[index:]:
-        if not row:
-            current = None
-        elif current is None:
-            current = sections.setdefault(row[0], [])
-        else:
-            current.append(row)
-    return header, sections
+def csv_rows(response) -> list[list[str]]:
+    """A CSV export: one table, its column headings first."""
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
-def xlsx_sections(response) -> dict[str, tuple[dict[str, object], list[list]]]:
-    """Per sheet: its header block and its table (caption -> (header, rows))."""
+def csv_about(response) -> dict[str, str]:
+    """The "about" CSV: {label: value}, below its own heading line."""
+    return {row[0]: row[1] for row in csv_rows(response)[1:]}
+
+
+def unflag(rows: list[list]) -> list[list]:
+    """An export table read as the page shows it: each "Hidden: X" flag column folded
+    back into X (a 1 turns X's empty cell into the words for a hidden figure), the "(%)"
+    of a share's heading dropped. Every flagged cell must be empty."""
+    header, *body = rows
+    plain = [str(label).removesuffix(" (%)") for label in header]
+    flags = {
+        index: plain.index(label.removeprefix(HIDDEN_PREFIX))
+        for index, label in enumerate(header)
+        if str(label).startswith(HIDDEN_PREFIX)
+    }
+    keep = [index for index in range(len(header)) if index not in flags]
+    shown = []
+    for row in body:
+        row = ["" if value is None else value for value in row]
+        for flag, column in flags.items():
+            assert number(row[flag]) in (0, 1), f"flag {header[flag]} is {row[flag]!r}"
+            if number(row[flag]) == 1:
+                assert row[column] == "", f"{header[column]} hidden but holds {row[column]!r}"
+                row[column] = SUPPRESSED_TEXT
+        shown.append([row[index] for index in keep])
+    labels = [str(header[index]).removesuffix(" (%)") for index in keep]
+    return [labels, *shown]
+
+
+def csv_table(client, view: str, query: dict, key: str) -> list[list]:
+    """One table's CSV, read as the page shows it (see unflag)."""
+    from django.urls import reverse
+
+    response = client.get(reverse(view, kwargs={"fmt": "csv"}), {**query, "table": key})
+    assert response.status_code == 200, key
+    return unflag(csv_rows(response))
+
+
+def xlsx_sections(response) -> tuple[dict[str, object], dict[str, list[list]]]:
+    """The "about" sheet ({label: value}) and each other sheet (title -> rows, headings
+    first), read as the page shows them (see unflag)."""
     workbook = load_workbook(io.BytesIO(response.content))
-    sections = {}
-    for sheet in workbook.worksheets:
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        header = {}
-        index = 1
-        while rows[index] and rows[index][0] is not None:
-            header[rows[index][0]] = rows[index][1]
-            index += 1
-        index += 1  # blank line
-        caption = rows[index][0]
-        table = [["" if value is None else value for value in row] for row in rows[index + 1 :]]
-        sections[caption] = (header, table)
-    return sections
+    about_sheet, *sheets = workbook.worksheets
+    about = {row[0]: row[1] for row in about_sheet.iter_rows(values_only=True)}
+    tables = {
+        sheet.title: unflag([list(row) for row in sheet.iter_rows(values_only=True)])
+        for sheet in sheets
+    }
+    return about, tables
+
+
+def sheet_of(caption: str) -> str:
+    """The title a table's sheet gets (at most 31 characters, Excel's limit)."""
+    from outcomes.exports import sheet_title
+
+    return sheet_title(caption, set())

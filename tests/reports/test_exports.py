@@ -1,4 +1,6 @@
-"""CSV and XLSX exports: they open with csv and openpyxl and hold the page's numbers."""
+"""CSV and XLSX exports: they open with csv and openpyxl, hold the page's numbers (save the
+small ones, hidden because an export is meant for sharing), and a spreadsheet computes on
+them: one table per CSV, a hidden figure an empty cell with a 1 in its flag column."""
 
 import csv
 import io
@@ -7,17 +9,22 @@ from datetime import date, datetime, timedelta
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from outcomes import exports
+from outcomes.exports import sheet_title
 from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory
 from tests.reports.conftest import (
     PERIOD_QUERY,
+    SUPPRESSED_TEXT,
     as_dicts,
-    csv_sections,
+    csv_about,
+    csv_rows,
+    csv_table,
     number,
     page_tables,
+    sheet_of,
     xlsx_sections,
 )
 
@@ -46,93 +53,209 @@ def export(client, view: str, fmt: str, query: dict):
     return response
 
 
+def assert_page_figures_or_hidden(page_rows, export_rows, where: str) -> int:
+    """The export holds the page's figure in every cell, or hides it; returns how many
+    it hides."""
+    assert export_rows[0] == page_rows[0], where
+    hidden = 0
+    for page_row, export_row in zip(
+        figures_of(page_rows[1:]), figures_of(export_rows[1:]), strict=True
+    ):
+        for shown, exported in zip(page_row, export_row, strict=True):
+            if exported == SUPPRESSED_TEXT:
+                hidden += 1
+                assert shown not in ("", SUPPRESSED_TEXT), where
+            else:
+                assert exported == shown, where
+    return hidden
+
+
 @pytest.mark.parametrize("group", [None, "harbour"])
-def test_attendance_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa, group):
+def test_attendance_exports_hold_the_pages_numbers_save_the_small_ones(
+    client, programme, coordinator_with_mfa, group
+):
     log_in(client, coordinator_with_mfa)
     query = dict(PERIOD_QUERY)
     if group:
         query["group"] = getattr(programme, group).pk
     page, figures = page_tables(client.get(reverse("reports:attendance"), query))
-    csv_response = export(client, "reports:attendance_export", "csv", query)
-    xlsx_response = export(client, "reports:attendance_export", "xlsx", query)
+    _, sheets = xlsx_sections(export(client, "reports:attendance_export", "xlsx", query))
 
-    header, sections = csv_sections(csv_response)
-    sheets = xlsx_sections(xlsx_response)
+    hidden = 0
     for key, caption in ATTENDANCE_TABLES.items():
         if key not in page:
             assert group is None and key == "meetings"
             continue
-        csv_rows, (sheet_header, xlsx_rows) = sections[caption], sheets[caption]
-        assert figures_of(csv_rows[1:]) == figures_of(page[key][1:]), caption
-        assert figures_of(xlsx_rows[1:]) == figures_of(page[key][1:]), caption
-        assert [label.removesuffix(" (%)") for label in csv_rows[0]] == page[key][0]
-        assert sheet_header == header
-    summary = {label: number(value) for label, value in figures["summary"].items()}
-    assert {row[0].removesuffix(" (%)"): number(row[1]) for row in sections["Summary"][1:]} == (
-        summary
-    )
-    assert summary["Meetings held"] == (4 if group else 6)
+        from_csv = csv_table(client, "reports:attendance_export", query, key)
+        from_xlsx = sheets[sheet_of(caption)]
+        hidden += assert_page_figures_or_hidden(page[key], from_csv, f"csv {caption}")
+        assert figures_of(from_xlsx[1:]) == figures_of(from_csv[1:]), caption
+    assert hidden > 0  # the data set has small cells: the export hides them
+    summary = csv_table(client, "reports:attendance_export", query, "summary")
+    page_summary = [
+        ["Figure", "Value"],
+        *([label, value] for label, value in figures["summary"].items()),
+    ]
+    assert_page_figures_or_hidden(page_summary, summary, "summary")
+    assert number(figures["summary"]["Meetings held"]) == (4 if group else 6)
 
 
-def test_export_header_block_names_period_filters_and_when(client, programme, coordinator_with_mfa):
+def test_export_about_names_period_filters_when_and_that_small_numbers_are_hidden(
+    client, programme, coordinator_with_mfa
+):
     log_in(client, coordinator_with_mfa)
     query = {**PERIOD_QUERY, "group": programme.shore.pk, "format": "in-person"}
 
-    response = export(client, "reports:attendance_export", "csv", query)
+    response = export(client, "reports:attendance_export", "csv", {**query, "table": "about"})
 
-    header, _ = csv_sections(response)
-    assert header["Period"] == "1 March 2025 – 30 April 2025 (Dates I choose)"
-    assert header["Group"] == "Other Shore"
-    assert header["Format"] == "In person"
-    assert header["Access"] == "Every group in the programme"
-    assert header["Produced"].endswith("(Europe/Rome)")
-    assert "fewer than 5" in header["Small numbers"]
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    about = csv_about(response)
+    assert about["Report"] == "Attendance report"
+    assert about["Period"] == "1 March 2025 – 30 April 2025 (Dates I choose)"
+    assert about["Group"] == "Other Shore"
+    assert about["Format"] == "In person"
+    assert about["Access"] == "Every group in the programme"
+    assert about["Produced"].endswith("(Europe/Rome)")
+    assert about["Small numbers"].startswith("Hidden in this export")
     assert response["Content-Disposition"] == (
-        'attachment; filename="attendance-2025-03-01-to-2025-04-30.csv"'
+        'attachment; filename="attendance-2025-03-01-to-2025-04-30-about.csv"'
     )
+    groups = export(client, "reports:attendance_export", "csv", {**query, "table": "groups"})
+    assert groups["Content-Disposition"].endswith('-groups.csv"')
     xlsx = export(client, "reports:attendance_export", "xlsx", query)
     assert xlsx["Content-Disposition"].endswith('.xlsx"')
-    for sheet_header, _ in xlsx_sections(xlsx).values():
-        assert sheet_header["Period"] == header["Period"]
-        assert sheet_header["Group"] == "Other Shore"
+    sheet_about, _ = xlsx_sections(xlsx)
+    assert sheet_about["Period"] == about["Period"]
+    assert sheet_about["Group"] == "Other Shore"
+    assert sheet_about["Small numbers"] == about["Small numbers"]
 
 
-def test_retention_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa):
+def test_the_page_says_its_counts_are_exact_and_the_downloads_hide_small_ones(
+    client, programme, coordinator_with_mfa
+):
+    log_in(client, coordinator_with_mfa)
+
+    body = client.get(reverse("reports:attendance"), PERIOD_QUERY).text
+
+    assert "Exact on this page" in body
+    assert "Downloads for sharing" in body
+    assert "Hidden in this export" not in body
+
+
+def test_a_csv_holds_one_table_that_a_spreadsheet_computes_on(
+    client, programme, coordinator_with_mfa
+):
+    """Headings on the first line, then rows of numbers: a hidden figure is an empty cell
+    and its flag column holds 1, never words in a number column."""
+    log_in(client, coordinator_with_mfa)
+    response = export(
+        client, "reports:attendance_export", "csv", {**PERIOD_QUERY, "table": "groups"}
+    )
+
+    header, *body = csv_rows(response)
+
+    assert header[:3] == ["Group", "Meetings held", "Hidden: Meetings held"] or header[:2] == [
+        "Group",
+        "Meetings held",
+    ]
+    assert "Hidden: Attendances" in header
+    assert len(body) == 3  # two groups and the total row
+    flagged = 0
+    for row in body:
+        for label, cell in zip(header[1:], row[1:], strict=True):
+            if label.startswith("Hidden: "):
+                assert cell in ("0", "1"), label
+                flagged += cell == "1"
+            else:
+                assert cell == "" or isinstance(number(cell), int | float), (label, cell)
+    assert flagged > 0
+    assert SUPPRESSED_TEXT not in response.content.decode("utf-8-sig")
+
+
+def test_an_unknown_table_is_not_found(client, programme, coordinator_with_mfa):
+    log_in(client, coordinator_with_mfa)
+
+    response = client.get(
+        reverse("reports:attendance_export", kwargs={"fmt": "csv"}), {"table": "people"}
+    )
+
+    assert response.status_code == 404
+
+
+def test_retention_exports_hold_the_pages_numbers_save_the_small_ones(
+    client, programme, coordinator_with_mfa
+):
     log_in(client, coordinator_with_mfa)
     query = {"period": "past-12-months"}
     page, _ = page_tables(client.get(reverse("reports:retention"), query))
-
-    _, sections = csv_sections(export(client, "reports:retention_export", "csv", query))
-    sheets = xlsx_sections(export(client, "reports:retention_export", "xlsx", query))
+    _, sheets = xlsx_sections(export(client, "reports:retention_export", "xlsx", query))
 
     for key, caption in RETENTION_TABLES.items():
-        assert figures_of(sections[caption][1:]) == figures_of(page[key][1:]), caption
-        assert figures_of(sheets[caption][1][1:]) == figures_of(page[key][1:]), caption
+        from_csv = csv_table(client, "reports:retention_export", query, key)
+        assert_page_figures_or_hidden(page[key], from_csv, caption)
+        assert figures_of(sheets[sheet_of(caption)][1:]) == figures_of(from_csv[1:]), caption
 
 
 def test_overview_exports_hold_the_pages_numbers(client, programme, coordinator_with_mfa):
     log_in(client, coordinator_with_mfa)
     page, figures = page_tables(client.get(reverse("reports:overview")))
 
-    _, sections = csv_sections(export(client, "reports:overview_export", "csv", {}))
-    sheets = xlsx_sections(export(client, "reports:overview_export", "xlsx", {}))
+    load = csv_table(client, "reports:overview_export", {}, "load")
+    _, sheets = xlsx_sections(export(client, "reports:overview_export", "xlsx", {}))
 
-    assert as_dicts(sections["Facilitators' load"]) == as_dicts(page["load"])
-    assert as_dicts(sheets["Facilitators' load"][1]) == {
+    assert as_dicts(load) == as_dicts(page["load"])
+    assert as_dicts(sheets["Facilitators' load"]) == {
         name: {label: number(value) for label, value in row.items()}
         for name, row in as_dicts(page["load"]).items()
     }
-    assert {row[0]: row[1] for row in sections["At a glance"][1:]} == figures["figures"]
+    glance = csv_table(client, "reports:overview_export", {}, "figures")
+    on_page = [
+        ["Figure", "Value"],
+        *([label, value] for label, value in figures["figures"].items()),
+    ]
+    # No request has waited: the page says 0, the export hides the 0 (it counts people).
+    assert assert_page_figures_or_hidden(on_page, glance, "at a glance") == 1
+    assert figures["figures"]["Requests to join waiting more than 7 days"] == "0"
 
 
 def test_dates_are_dates_in_the_spreadsheet(client, programme, coordinator_with_mfa):
     log_in(client, coordinator_with_mfa)
 
-    sheets = xlsx_sections(export(client, "reports:attendance_export", "xlsx", PERIOD_QUERY))
+    _, sheets = xlsx_sections(export(client, "reports:attendance_export", "xlsx", PERIOD_QUERY))
 
-    first_week = sheets["Attendance by week"][1][1][0]
+    first_week = sheets["Attendance by week"][1][0]
     assert first_week.date() == date(2025, 2, 24)
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_every_sheet_name_fits_excels_31_characters(
+    client, programme, coordinator_with_mfa, language
+):
+    log_in(client, coordinator_with_mfa)
+    query = {**PERIOD_QUERY, "group": programme.harbour.pk}
+    with translation.override(language):
+        response = client.get(
+            reverse("reports:attendance_export", kwargs={"fmt": "xlsx"}),
+            query,
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+    titles = openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames
+
+    assert len(titles) == 5  # about, summary, groups, trend, meetings
+    assert all(0 < len(title) <= 31 for title in titles), titles
+    assert len({title.lower() for title in titles}) == len(titles)
+
+
+def test_a_long_caption_is_cut_at_a_word_and_twins_are_numbered():
+    taken: set[str] = set()
+    caption = "Retention by the month people joined the programme"
+
+    first, second = sheet_title(caption, taken), sheet_title(caption, taken)
+
+    assert first == "Retention by the month people"
+    assert second == "Retention by the month people 2"
+    assert max(len(first), len(second)) <= 31
+    assert len(sheet_title("x" * 40, set())) == 31
+    assert sheet_title("Week [1]: a/b", set()) == "Week 1 a b"
 
 
 # What a spreadsheet would run if a cell began with it: =, + and - start a formula, @ a
@@ -185,12 +308,16 @@ def _as_xml_reads(text: str) -> str:
     return text.replace("\r", "\n")
 
 
+def _group_table_csv(client, query):
+    return export(client, "reports:retention_export", "csv", {**query, "table": "retention_groups"})
+
+
 def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, coordinator_with_mfa):
     _formula_groups()
     log_in(client, coordinator_with_mfa)
     query = _today_query()
 
-    csv_cells = _csv_first_cells(export(client, "reports:retention_export", "csv", query))
+    csv_cells = _csv_first_cells(_group_table_csv(client, query))
     xlsx_cells = _xlsx_cells(export(client, "reports:retention_export", "xlsx", query))
 
     by_value = {cell.value: cell for cell in xlsx_cells if cell.value is not None}
@@ -208,15 +335,14 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, coordinato
 def test_a_formula_name_in_the_header_block_is_exported_as_text(client, coordinator_with_mfa, fmt):
     group = _formula_groups()[0]
     log_in(client, coordinator_with_mfa)
-
-    response = export(client, "reports:attendance_export", fmt, _today_query(group=str(group.pk)))
+    query = _today_query(group=str(group.pk))
 
     if fmt == "csv":
-        header, _ = csv_sections(response)
-        assert header["Group"] == "'" + group.name
+        response = export(client, "reports:attendance_export", fmt, {**query, "table": "about"})
+        assert csv_about(response)["Group"] == "'" + group.name
     else:
-        for sheet_header, _ in xlsx_sections(response).values():
-            assert sheet_header["Group"] == "'" + group.name
+        about, _ = xlsx_sections(export(client, "reports:attendance_export", fmt, query))
+        assert about["Group"] == "'" + group.name
 
 
 def test_control_without_neutralising_the_names_become_formulas(
@@ -229,7 +355,7 @@ def test_control_without_neutralising_the_names_become_formulas(
     log_in(client, coordinator_with_mfa)
     query = _today_query()
 
-    csv_cells = _csv_first_cells(export(client, "reports:retention_export", "csv", query))
+    csv_cells = _csv_first_cells(_group_table_csv(client, query))
     xlsx_cells = _xlsx_cells(export(client, "reports:retention_export", "xlsx", query))
 
     assert set(FORMULA_NAMES) <= set(csv_cells)
@@ -239,7 +365,7 @@ def test_control_without_neutralising_the_names_become_formulas(
     assert FORMULA_NAMES[0] in formulas
 
 
-def test_xlsx_sheets_keep_their_headings_in_view_and_dates_as_dates(
+def test_xlsx_sheets_start_with_their_headings_kept_in_view_and_dates_as_dates(
     client, programme, coordinator_with_mfa
 ):
     log_in(client, coordinator_with_mfa)
@@ -248,16 +374,11 @@ def test_xlsx_sheets_keep_their_headings_in_view_and_dates_as_dates(
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
     sheet = workbook[ATTENDANCE_TABLES["meetings"]]
 
-    headings = (
-        next(row for row in sheet.iter_rows() if row[0].value == ATTENDANCE_TABLES["meetings"])[
-            0
-        ].row
-        + 1
-    )
-    assert sheet.freeze_panes == f"B{headings + 1}"
-    assert sheet.cell(row=1, column=1).font.bold
-    assert all(cell.font.bold for cell in sheet[headings] if cell.value is not None)
-    first_meeting = sheet.cell(row=headings + 1, column=1)
+    assert workbook.sheetnames[0] == "About this report"
+    assert sheet.freeze_panes == "B2"
+    assert sheet.cell(row=1, column=1).value == "Meeting"
+    assert all(cell.font.bold for cell in sheet[1] if cell.value is not None)
+    first_meeting = sheet.cell(row=2, column=1)
     assert isinstance(first_meeting.value, datetime)
     assert first_meeting.number_format == "yyyy-mm-dd hh:mm"
     assert sheet.column_dimensions["A"].width == 34

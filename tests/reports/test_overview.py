@@ -12,7 +12,7 @@ from outcomes.reports import Scope, programme_overview
 from sessions.models import MeetingStatus
 from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
-from tests.reports.conftest import as_dicts, meeting, page_tables
+from tests.reports.conftest import SUPPRESSED_TEXT, as_dicts, csv_table, meeting, page_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +101,11 @@ def test_a_facilitator_sees_only_their_own_groups(landscape):
     assert [row["group__name"] for row in overview.overdue_requests] == ["Staffed"]
 
 
-def test_overview_page_hides_small_request_counts_and_their_complement(
+def test_overview_page_shows_request_counts_exactly_and_the_export_hides_small_ones(
     client, landscape, coordinator_with_mfa
 ):
+    """Staff can read the requests off the groups' pages, so the page counts them exactly;
+    the export is for sharing and hides them, with their complement."""
     log_in(client, coordinator_with_mfa)
 
     response = client.get(reverse("reports:overview"))
@@ -111,10 +113,19 @@ def test_overview_page_hides_small_request_counts_and_their_complement(
     assert response.status_code == 200
     tables, figures = page_tables(response)
     overdue = as_dicts(tables["overdue"])
-    # Orphan's 2 are hidden; Staffed's 6 must go too, or 8 - 6 would give them away.
-    assert overdue["Orphan"]["Requests waiting"] == "fewer than 5"
-    assert overdue["Staffed"]["Requests waiting"] == "fewer than 5"
+    assert overdue["Orphan"]["Requests waiting"] == "2"
+    assert overdue["Staffed"]["Requests waiting"] == "6"
     assert overdue["All groups in this report"]["Requests waiting"] == "8"
+    assert figures["figures"]["Requests to join waiting more than 7 days"] == "8"
+    # Orphan's 2 are hidden in the export; Staffed's 6 must go too, or 8 - 6 gives them away.
+    exported = as_dicts(csv_table(client, "reports:overview_export", {}, "overdue"))
+    assert exported["Orphan"]["Requests waiting"] == SUPPRESSED_TEXT
+    assert exported["Staffed"]["Requests waiting"] == SUPPRESSED_TEXT
+    assert exported["All groups in this report"]["Requests waiting"] == "8"
+    glance = csv_table(client, "reports:overview_export", {}, "figures")
+    assert {row[0]: row[1] for row in glance[1:]}[
+        "Requests to join waiting more than 7 days"
+    ] == "8"  # the card and its section agree, in the export as on the page
     assert figures["figures"]["Groups without an active facilitator"] == "1"
     assert figures["figures"]["Meetings in the next 7 days without a facilitator"] == "1"
     assert as_dicts(tables["load"])["Fiona"] == {

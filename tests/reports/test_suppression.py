@@ -1,9 +1,10 @@
-"""No figure about fewer than five people, on the page or in an export, nor by subtraction.
+"""No figure about fewer than five people in an export, nor by subtraction; exact counts
+on the page, which staff read beside the registers they already see.
 
-The attacker in these tests reads a report as anyone could: every sum the page shows (a
-column and its total row, a total repeated in another table, unique = new + returning) with
-exactly one hidden cell gives that cell away. The control test shows the attacker succeeds
-once complementary suppression is switched off.
+The attacker in these tests reads an export as anyone it is shared with could: every sum
+it shows (a column and its total row, a total repeated in another table, unique = new +
+returning) with exactly one hidden cell gives that cell away. The control test shows the
+attacker succeeds once complementary suppression is switched off.
 """
 
 from datetime import timedelta
@@ -23,7 +24,7 @@ from tests.reports.conftest import (
     ROME,
     SUPPRESSED_TEXT,
     as_dicts,
-    csv_sections,
+    csv_table,
     local,
     mark,
     meeting,
@@ -185,13 +186,21 @@ def attack_attendance(tables) -> list[tuple[str, object]]:
     return found
 
 
-def test_no_hidden_value_can_be_recovered_from_the_attendance_page(
+ATTENDANCE_KEYS = ("groups", "trend", "meetings")
+
+
+def attendance_export(client, query) -> dict:
+    """The attendance tables as their CSVs hold them (one file each)."""
+    keys = ATTENDANCE_KEYS if "group" in query else ATTENDANCE_KEYS[:2]
+    return {key: csv_table(client, "reports:attendance_export", query, key) for key in keys}
+
+
+def test_no_hidden_value_can_be_recovered_from_the_attendance_exports(
     client, programme, coordinator_with_mfa
 ):
     log_in(client, coordinator_with_mfa)
     for query in (PERIOD_QUERY, {**PERIOD_QUERY, "group": programme.harbour.pk}):
-        response = client.get(reverse("reports:attendance"), query)
-        tables, _ = page_tables(response)
+        tables = attendance_export(client, query)
 
         assert attack_attendance(tables) == []
         # Other Shore's 4 attendances are hidden, so Harbour's 8 are hidden with them.
@@ -202,15 +211,30 @@ def test_no_hidden_value_can_be_recovered_from_the_attendance_page(
             assert groups[TOTAL]["Attendances"] == "12"
 
 
+def test_the_page_shows_the_counts_staff_can_read_off_the_registers_exactly(
+    client, programme, coordinator_with_mfa
+):
+    log_in(client, coordinator_with_mfa)
+
+    tables, figures = page_tables(client.get(reverse("reports:attendance"), PERIOD_QUERY))
+
+    groups = as_dicts(tables["groups"])
+    assert groups["Other Shore"]["Attendances"] == "4"
+    assert groups["Harbour Lights"]["Attendances"] == "8"
+    assert groups[TOTAL]["Attendances"] == "12"
+    assert figures["summary"]["Attendances"] == "12"  # the card agrees with its section
+    every_cell = [cell for rows in tables.values() for row in rows for cell in row]
+    assert SUPPRESSED_TEXT not in every_cell
+
+
 def test_control_without_complementary_suppression_the_attacker_succeeds(
     client, programme, coordinator_with_mfa, monkeypatch
 ):
     monkeypatch.setattr(Disclosure, "complementary", lambda self, hidden: set(hidden))
     log_in(client, coordinator_with_mfa)
 
-    response = client.get(reverse("reports:attendance"), PERIOD_QUERY)
+    found = dict(attack_attendance(attendance_export(client, PERIOD_QUERY)))
 
-    found = dict(attack_attendance(page_tables(response)[0]))
     assert found["groups/Attendances"] == 4  # Other Shore's hidden attendances
     assert found["groups/Said they were going"] == 4
 
@@ -260,18 +284,18 @@ def retention_cohorts(db):
 RETENTION_QUERY_DAYS = 365
 
 
-def retention_page(client):
+def retention_export(client):
+    """The retention tables as their CSVs hold them."""
     today = timezone.localdate()
-    response = client.get(
-        reverse("reports:retention"),
-        {
-            "period": "custom",
-            "start": (today - timedelta(days=RETENTION_QUERY_DAYS)).isoformat(),
-            "end": today.isoformat(),
-        },
-    )
-    assert response.status_code == 200
-    return page_tables(response)[0]
+    query = {
+        "period": "custom",
+        "start": (today - timedelta(days=RETENTION_QUERY_DAYS)).isoformat(),
+        "end": today.isoformat(),
+    }
+    return {
+        key: csv_table(client, "reports:retention_export", query, key)
+        for key in ("cohorts", "retention_groups")
+    }
 
 
 def attack_retention(tables) -> dict[str, object]:
@@ -303,12 +327,12 @@ def attack_retention(tables) -> dict[str, object]:
     return found
 
 
-def test_no_hidden_value_can_be_recovered_from_the_retention_page(
+def test_no_hidden_value_can_be_recovered_from_the_retention_exports(
     client, retention_cohorts, coordinator_with_mfa
 ):
     log_in(client, coordinator_with_mfa)
 
-    tables = retention_page(client)
+    tables = retention_export(client)
 
     cohorts = as_dicts(tables["cohorts"])
     assert len(cohorts) == 4  # three months and the total row
@@ -330,7 +354,7 @@ def test_control_without_complementary_suppression_retention_gives_small_cells_a
     monkeypatch.setattr(Disclosure, "complementary", lambda self, hidden: set(hidden))
     log_in(client, coordinator_with_mfa)
 
-    found = attack_retention(retention_page(client))
+    found = attack_retention(retention_export(client))
 
     assert found["groups/Other Shore/Joined"] == 3  # 16 - 13
     assert found["groups/Other Shore/Still attending at 4 weeks"] == 1  # 12 - 11
@@ -344,7 +368,7 @@ def test_control_without_derived_suppression_a_share_gives_its_count_away(
     monkeypatch.setattr(Disclosure, "derived", lambda self, hidden: set(hidden))
     log_in(client, coordinator_with_mfa)
 
-    found = attack_retention(retention_page(client))
+    found = attack_retention(retention_export(client))
 
     # The month with 7 joiners, 2 of them still coming at 12 weeks: "29%" of 7 is 2.
     by_share = [
@@ -358,9 +382,9 @@ def test_control_without_derived_suppression_a_share_gives_its_count_away(
 # --- Every small cell, everywhere ------------------------------------------------------
 
 
-def assert_no_small_people_figure(rows, *, where: str) -> int:
-    """Every people count or average is 'fewer than 5' or at least 5; returns how many
-    cells were hidden."""
+def assert_no_small_people_figure(rows, *, where: str, exact: bool = False) -> int:
+    """Every people count or average is hidden or at least 5 (or, `exact`, never hidden);
+    returns how many cells were hidden."""
     header, *body = rows
     hidden = 0
     for row in body:
@@ -371,12 +395,12 @@ def assert_no_small_people_figure(rows, *, where: str) -> int:
                 continue
             if cell == SUPPRESSED_TEXT:
                 hidden += 1
-            elif cell not in ("", "—", None):
+            elif cell not in ("", "—", None) and not exact:
                 assert number(cell) >= suppression.THRESHOLD, f"{where}: {row[0]} {label}={cell}"
     return hidden
 
 
-def test_every_small_figure_is_hidden_on_the_page_in_csv_and_in_xlsx(
+def test_every_small_figure_is_hidden_in_csv_and_in_xlsx_and_exact_on_the_page(
     client, programme, coordinator_with_mfa
 ):
     log_in(client, coordinator_with_mfa)
@@ -385,28 +409,55 @@ def test_every_small_figure_is_hidden_on_the_page_in_csv_and_in_xlsx(
 
     tables, figures = page_tables(client.get(url, query))
     hidden_on_page = sum(
-        assert_no_small_people_figure(rows, where=f"page {key}") for key, rows in tables.items()
+        assert_no_small_people_figure(rows, where=f"page {key}", exact=True)
+        for key, rows in tables.items()
     )
     summary = [["Figure", "Value"], *figures["summary"].items()]
-    hidden_on_page += assert_no_small_people_figure(summary, where="page summary")
+    hidden_on_page += assert_no_small_people_figure(summary, where="page summary", exact=True)
 
-    _, sections = csv_sections(
-        client.get(reverse("reports:attendance_export", kwargs={"fmt": "csv"}), query)
-    )
     hidden_in_csv = sum(
-        assert_no_small_people_figure(rows, where=f"csv {caption}")
-        for caption, rows in sections.items()
+        assert_no_small_people_figure(
+            csv_table(client, "reports:attendance_export", query, key), where=f"csv {key}"
+        )
+        for key in ("summary", *ATTENDANCE_KEYS)
     )
-    sheets = xlsx_sections(
+    _, sheets = xlsx_sections(
         client.get(reverse("reports:attendance_export", kwargs={"fmt": "xlsx"}), query)
     )
     hidden_in_xlsx = sum(
-        assert_no_small_people_figure(rows, where=f"xlsx {caption}")
-        for caption, (_, rows) in sheets.items()
+        assert_no_small_people_figure(rows, where=f"xlsx {title}") for title, rows in sheets.items()
     )
 
-    assert hidden_on_page == hidden_in_csv == hidden_in_xlsx > 10
+    assert hidden_in_csv == hidden_in_xlsx > 10
+    assert hidden_on_page == 0
     body = client.get(url, query).content.decode()
-    # The raw small numbers of Harbour Lights never reach the page as figures.
+    # Harbour Lights' small figures are on the page as they are.
     for raw in ("2.7</", ">38%<", ">3.0<"):
-        assert raw not in body
+        assert raw in body
+
+
+def test_outcome_figures_are_hidden_on_screen_too():
+    """A health figure (an outcome) is suppressed whether or not the table is shared, with
+    its complement; attendance counts beside it stay exact on screen."""
+    scores = Table(
+        key="scores",
+        caption="scores",
+        header_column=Column("name", "Name", Kind.TEXT),
+        columns=[
+            Column("improved", "Improved", outcome=True),
+            Column("attended", "Attended"),
+        ],
+        rows=[
+            Row(header="A", values={"improved": 3, "attended": 2}),
+            Row(header="B", values={"improved": 9, "attended": 9}),
+        ],
+        total=Row(header="total", values={"improved": 12, "attended": 11}),
+    )
+    disclosure = Disclosure(scores)
+    disclosure.rows_add_up("scores", "improved", "attended")
+
+    disclosure.apply(shared=False)
+
+    assert [row.values["improved"] for row in scores.rows] == [SUPPRESSED, SUPPRESSED]
+    assert scores.total.values["improved"] == 12
+    assert [row.values["attended"] for row in scores.rows] == [2, 9]

@@ -8,17 +8,15 @@ them, rows loaded with triggers disabled (session_replication_role = replica), o
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from outcomes.services import report_tables_available, report_tables_rebuild
+from outcomes.services import report_tables_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recount the reports' tables from meetings, attendance and RSVPs (PostgreSQL)."
+    help = "Recount the reports' tables from meetings, attendance and RSVPs ."
 
     def handle(self, *args, **options):
-        if not report_tables_available():
-            raise CommandError("The reports' tables exist on PostgreSQL only.")
         started = time.monotonic()
         counts = report_tables_rebuild()
         for table, rows in counts.items():
