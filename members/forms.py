@@ -148,10 +148,36 @@ class AccountDeleteForm(forms.Form):
 
 
 class NotificationPreferencesForm(forms.ModelForm):
+    """A person's email choices, grouped; facilitators' kinds only for people who facilitate.
+
+    Fields left out of the form (the facilitator kinds, for everyone else) are not
+    touched when it is saved, so a choice made while facilitating is kept for next time.
+    """
+
+    FACILITATOR_FIELDS = ("join_request", "facilitator_digest", "member_erased", "attendance_due")
+    GROUPS = (
+        (
+            _("Reminders"),
+            (
+                "reminder_day_before",
+                "reminder_day_before_hour",
+                "reminder_hour_before",
+                "attach_calendar",
+            ),
+        ),
+        (
+            _("Changes to my meetings and groups"),
+            ("meeting_changed", "waitlist_promoted", "request_decided"),
+        ),
+        (_("For facilitators"), FACILITATOR_FIELDS),
+    )
+
     reminder_day_before_hour = forms.TypedChoiceField(
         label=_("At what time the day before"),
         coerce=int,
         choices=[(hour, f"{hour:02d}:00") for hour in range(6, 23)],
+        # static/js/preferences.js shows the hour only while the day-before reminder is on.
+        widget=forms.Select(attrs={"data-shown-with": "id_reminder_day_before"}),
     )
 
     class Meta:
@@ -169,3 +195,17 @@ class NotificationPreferencesForm(forms.ModelForm):
             "member_erased",
             "attendance_due",
         ]
+
+    def __init__(self, *args, facilitates: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not facilitates:
+            for name in self.FACILITATOR_FIELDS:
+                del self.fields[name]
+
+    def groups(self) -> list[tuple[str, list]]:
+        """(legend, bound fields) for each group that has a field in this form."""
+        grouped = [
+            (legend, [self[name] for name in names if name in self.fields])
+            for legend, names in self.GROUPS
+        ]
+        return [(legend, fields) for legend, fields in grouped if fields]

@@ -6,7 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from members import notifications, selectors, services
+from members import notifications, permissions, selectors, services
+from members.audit import label_for
 from members.decorators import coordinator_required
 from members.forms import (
     AccountDeleteForm,
@@ -25,6 +26,7 @@ from members.forms import (
 )
 from members.models import ConsentKind, NotificationKind, NotificationPreferences, User
 from members.selectors import user_has_mfa
+from members.staff_forms import AuditFilterForm, OutboxFilterForm
 
 
 @login_required
@@ -125,17 +127,62 @@ def delete(request):
     return render(request, "members/delete.html", {"form": form})
 
 
+AUDIT_PAGE_SIZE = 50
+OUTBOX_PAGE_SIZE = 25
+
+
+def _query_without(request, *names: str) -> str:
+    """The page's query string without `names`, for links that keep the filters."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
 @coordinator_required
 def audit_log(request):
-    page = Paginator(selectors.audit_events(), 50).get_page(request.GET.get("page"))
-    return render(request, "members/audit_log.html", {"page": page})
+    """Who on the staff opened or changed whose data, in plain words; filtered by staff
+    member, person, group and dates; the same rows as a CSV (a download that is itself
+    written to the log)."""
+    form = AuditFilterForm(request.GET)
+    valid = form.is_valid()
+    events = selectors.audit_events(filters=form.filters() if valid else None)
+    if not valid:
+        events = events.none()
+    if valid and request.GET.get("format") == "csv":
+        services.audit_record(
+            actor=request.user, subjects=[None], action="audit.export", context=form.described()
+        )
+        response = HttpResponse(selectors.audit_csv(events), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.label = label_for(event.action)
+    filters_query = _query_without(request, "page", "format")
+    return render(
+        request,
+        "members/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "filters_query": filters_query,
+            "filtered": bool(filters_query),
+        },
+        status=200 if valid else 400,
+    )
 
 
 @login_required
 def notification_preferences(request):
     prefs = NotificationPreferences.objects.filter(user=request.user).first()
     prefs = prefs or NotificationPreferences(user=request.user)
-    form = NotificationPreferencesForm(request.POST or None, instance=prefs)
+    facilitates = permissions.allowed(request.user, "group.facilitate")
+    form = NotificationPreferencesForm(
+        request.POST or None, instance=prefs, facilitates=facilitates
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your email choices have been saved."))
@@ -166,6 +213,8 @@ def unsubscribe(request, token):
 
 @coordinator_required
 def outbox(request):
+    """Every message, found by recipient, status and kind, each with what it said (built
+    again now, as the sending worker builds it); failed ones can be put back in the queue."""
     if request.method == "POST":
         notification_id = request.POST.get("retry", "")
         # Only ASCII digits: "²" passes isdigit() but int() refuses it.
@@ -180,4 +229,37 @@ def outbox(request):
         else:
             messages.error(request, _("That message can't be retried."))
         return redirect("members:outbox")
-    return render(request, "members/outbox.html", selectors.outbox_overview())
+    form = OutboxFilterForm(request.GET)
+    valid = form.is_valid()
+    found = selectors.outbox_messages(filters=form.filters()) if valid else None
+    page = Paginator(found if valid else [], OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = preview = None
+    message_id = request.GET.get("message", "")
+    if message_id:
+        if not (message_id.isascii() and message_id.isdecimal()):
+            raise Http404
+        shown = selectors.outbox_message(notification_id=int(message_id))
+        if shown is None:
+            raise Http404
+        preview = notifications.notification_preview(shown)
+        services.audit_record(
+            actor=request.user,
+            subjects=[shown.recipient_id],
+            action="outbox.message.view",
+            context=f"{shown.get_kind_display()} #{shown.pk}"
+            + (f" to {shown.to_email}" if shown.recipient_id is None else ""),
+        )
+    return render(
+        request,
+        "members/outbox.html",
+        {
+            **selectors.outbox_overview(),
+            "form": form,
+            "page": page,
+            "shown": shown,
+            "preview": preview,
+            "filters_query": _query_without(request, "page", "message"),
+            "page_query": _query_without(request, "message"),
+        },
+        status=200 if valid else 400,
+    )

@@ -15,11 +15,13 @@ Lists (my meetings, a group's meetings, the digest) draw this once per row. The 
 only the row's own fields (start, end, time zone, format), never a relation, so they add
 no query; zones and place names are looked up once per process.
 
-Dates use the active language's MONTH_DAY_FORMAT and TIME_FORMAT (config/formats for
-English, Django's own for Italian) with the weekday in front and the year after:
+Dates use the active language's MONTH_DAY_FORMAT and TIME_FORMAT (config/formats/en and
+config/formats/it) with the weekday in front and the year after:
 "Tuesday 1 December 2026" / "martedì 1 dicembre 2026". Django's Italian day and month
 names are capitalised, as in a calendar heading; in a sentence Italian writes them in
-lower case, so they are lowered for the languages in LOWER_CASE_DATE_NAMES.
+lower case. Our catalogue lowers them for every date (config/formats/it/formats.py);
+they are lowered here too for the languages in LOWER_CASE_DATE_NAMES, so that meeting
+times read right whatever catalogue is installed.
 """
 
 from datetime import date, datetime

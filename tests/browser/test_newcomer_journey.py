@@ -55,9 +55,10 @@ def test_newcomer_signs_up_confirms_email_logs_in_and_switches_to_italian(page, 
     expect(page.locator("html")).to_have_attribute("lang", "it")
     assert_accessible(page)
 
-    # The choice outlives the session. The header's only button logs out, whatever the
-    # Italian catalogue calls it; "Accedi" is what Django and allauth already ship.
-    header.get_by_role("button").click()
+    # The choice outlives the session. The header's one button outside the language
+    # switch logs out, whatever the Italian catalogue calls it; "Accedi" is what Django
+    # and allauth already ship.
+    header.get_by_role("navigation").get_by_role("button").click()
     log_in = header.get_by_role("link", name="Accedi")
     expect(log_in).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "it")

@@ -16,7 +16,7 @@ from members.models import (
 )
 from members.services import consent_record
 from sessions.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
-from sessions.notifications import scan_reminders, scan_reminders_portable
+from sessions.notifications import scan_reminders
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 from tests.groups.conftest import ROLES
 from tests.query_budget import count_queries
@@ -129,31 +129,6 @@ def test_hour_before_reminder_when_chosen(group):
     assert scan_reminders(datetime(2027, 3, 10, 18, 0, tzinfo=ROME)) == 1
     (row,) = reminder_rows()
     assert row[2] == "hour-before:20270310T1800Z"
-
-
-@pytest.mark.django_db
-def test_the_portable_scan_agrees_with_the_sql_scan(group):
-    members = [
-        MembershipFactory(group=group, user=UserFactory(time_zone=zone)).user
-        for zone in ("Europe/Rome", "America/New_York", "Asia/Tokyo", "UTC")
-    ]
-    NotificationPreferences.objects.create(user=members[1], reminder_hour_before=True)
-    NotificationPreferences.objects.create(user=members[2], reminder_day_before_hour=9)
-    for day in (9, 10, 11):
-        meeting = meeting_at(group, datetime(2027, 3, day, 19, 0, tzinfo=ROME))
-        for person in members:
-            going(meeting, person)
-    minutes = [
-        datetime(2027, 3, 8, 9, 0, tzinfo=UTC) + timedelta(minutes=30 * n) for n in range(150)
-    ]
-    for minute in minutes:
-        scan_reminders(minute)
-    from_sql = sorted(reminder_rows())
-    Notification.objects.all().delete()
-    for minute in minutes:
-        scan_reminders_portable(minute)
-    assert sorted(reminder_rows()) == from_sql
-    assert len(from_sql) >= 12
 
 
 @pytest.mark.django_db
@@ -352,7 +327,11 @@ def test_preferences_page_is_each_persons_own(client, cast, role):
     assert response.status_code == 302
     prefs = NotificationPreferences.objects.get(user=cast.people[role])
     assert prefs.reminder_day_before_hour == 9 and prefs.reminder_hour_before
-    assert not prefs.reminder_day_before and not prefs.join_request
+    assert not prefs.reminder_day_before
+    # The facilitators' choices are shown, and so changed, only to people who facilitate;
+    # everyone else's stay as they were (on by default) whatever the form sends.
+    facilitates = role in ("facilitator", "other_facilitator")
+    assert prefs.join_request is not facilitates
 
 
 @pytest.mark.parametrize("role", ROLES)
