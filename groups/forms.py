@@ -21,7 +21,12 @@ def _with_any(choices):
 class DirectoryFilterForm(forms.Form):
     """The directory's filters; invalid values are ignored rather than failing the page."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("A condition, a place or words from the group's name, e.g. dementia Italy."),
+    )
     upcoming = forms.BooleanField(label=_("Only groups with a meeting coming up"), required=False)
     topic = forms.ChoiceField(
         label=_("Condition or topic"), required=False, choices=_with_any(Topic.choices)
@@ -33,12 +38,25 @@ class DirectoryFilterForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"), required=False, choices=_with_any(GroupLanguage.choices)
     )
-    area = forms.CharField(label=_("Town, region or country code"), required=False, max_length=80)
+    area = forms.CharField(label=_("Town, region or country"), required=False, max_length=80)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs.update({"type": "search"})
         self.fields["q"].widget.input_type = "search"
+
+    def applied_labels(self) -> list[str]:
+        """What each applied filter says, in words: "Who it is for: Family caregivers"."""
+        labels = []
+        for key, value in self.filters().items():
+            field = self.fields[key]
+            if isinstance(field, forms.BooleanField):
+                labels.append(str(field.label))
+            elif isinstance(field, forms.ChoiceField):
+                labels.append(f"{field.label}: {dict(field.choices).get(value, value)}")
+            else:
+                labels.append(f"{field.label}: {value}")
+        return labels
 
     def filters(self) -> dict:
         if not self.is_bound:
@@ -54,7 +72,14 @@ class DirectoryFilterForm(forms.Form):
 
 class JoinForm(forms.Form):
     accept_conduct = forms.BooleanField(
-        label=_("I have read the code of conduct and I agree to follow it"), required=True
+        label=_("I have read the code of conduct and I agree to follow it"),
+        required=True,
+        error_messages={
+            "required": _(
+                "Tick the box to agree to the code of conduct: every member of the group "
+                "agrees to it before joining."
+            )
+        },
     )
     contact_shared = forms.BooleanField(
         label=_("Share my email address with the group's facilitators"),
@@ -100,6 +125,14 @@ class RoleForm(forms.Form):
             self.fields["role"].choices = [
                 (value, label) for value, label in Role.choices if value not in STAFF_ROLES
             ]
+
+
+class RosterSearchForm(forms.Form):
+    q = forms.CharField(label=_("Find a person by name"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
 
 
 class InvitationForm(forms.Form):

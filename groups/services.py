@@ -252,6 +252,8 @@ def _audit(
         subjects=[membership.user_id],
         action=action,
         context=f"{group_name}: {detail}" if detail else group_name,
+        group_id=group.pk,
+        group_name=group_name,
     )
 
 

@@ -3,10 +3,10 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from groups import selectors, services
 from groups.errors import MembershipError
@@ -19,10 +19,11 @@ from groups.forms import (
     JoinForm,
     JoinRequestForm,
     RoleForm,
+    RosterSearchForm,
     SupportGroupCreateForm,
     SupportGroupForm,
 )
-from groups.models import STAFF_ROLES, JoinPolicy, MembershipStatus
+from groups.models import STAFF_ROLES, JoinPolicy, MembershipStatus, Role
 from members import permissions
 from members.decorators import coordinator_required, second_factor_redirect
 from members.services import audit_record
@@ -64,16 +65,21 @@ def group_staff_view(view_func):
 
 def directory(request):
     form = DirectoryFilterForm(request.GET or None)
-    filters = selectors.DirectoryFilters(**form.filters())
-    page = Paginator(selectors.directory_search(filters), selectors.DIRECTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    applied = form.filters()
+    groups = selectors.directory_search(selectors.DirectoryFilters(**applied), viewer=request.user)
+    page = Paginator(groups, selectors.DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "groups/directory.html",
-        {"form": form, "page": page, "query": query.urlencode(), "filtered": bool(form.filters())},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": bool(applied),
+            "applied": form.applied_labels(),
+        },
     )
 
 
@@ -84,13 +90,17 @@ def detail(request, slug):
         return redirect("groups:conduct", slug=group.slug)
     is_member = membership is not None and membership.status == MembershipStatus.ACTIVE
     can_manage = permissions.allowed(request.user, "group.manage", group, membership=membership)
+    is_full = group.capacity is not None and group.seats_taken >= group.capacity
     context = {
         "group": group,
         "membership": membership,
         "is_member": is_member,
         "can_manage": can_manage,
         "waitlist_position": selectors.waitlist_position(membership) if membership else None,
-        "is_full": group.capacity is not None and group.seats_taken >= group.capacity,
+        "is_full": is_full,
+        "groups_with_room": selectors.groups_with_room(group)
+        if is_full and not is_member and selectors.is_public(group)
+        else None,
         "peers": selectors.peers_of(group) if is_member else None,
         "upcoming_meetings": meeting_selectors.upcoming_for_group(group)
         if is_member or can_manage
@@ -210,14 +220,20 @@ def conduct(request, slug):
 def manage(request, group):
     manages_staff = permissions.allowed(request.user, "group.manage_staff", group)
     may_restore = permissions.allowed(request.user, "group.assign_facilitator", group)
-    roster = list(selectors.roster_for(group))
+    search = RosterSearchForm(request.GET or None)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
+    roster = list(selectors.roster_matching(selectors.roster_for(group), q))
+    waitlist = list(selectors.roster_matching(selectors.waitlist_for(group), q))
     requests = list(selectors.pending_requests(group))
     removed = list(selectors.removed_from(group)) if may_restore else []
+    everyone = roster + waitlist + requests + removed
     audit_record(
         actor=request.user,
-        subjects=[m.user_id for m in roster + requests + removed if m.user_id != request.user.pk],
+        subjects=[m.user_id for m in everyone if m.user_id != request.user.pk],
         action="group.roster.view",
         context=group.name,
+        group_id=group.pk,
+        group_name=group.name,
     )
     return render(
         request,
@@ -225,6 +241,10 @@ def manage(request, group):
         {
             "group": group,
             "roster": roster,
+            "waitlist": waitlist,
+            "matches": len(roster) + len(waitlist),
+            "search": search,
+            "q": q,
             "requests": requests,
             "role_form": RoleForm(manages_staff=manages_staff),
             "manages_staff": manages_staff,
@@ -256,13 +276,48 @@ def invitation_revoke(request, group, invitation_id):
 
 
 MEMBER_ACTIONS = {"approve", "decline", "remove", "role", "restore"}
+# Actions asked about first: a GET shows what will happen, and the POST it sends does it.
+CONFIRMED_ACTIONS = {"remove", "role"}
 
 
-@require_POST
+def _member_action_confirm(request, group, membership_id, action):
+    member = selectors.roster_member(group, membership_id)
+    if member is None:
+        messages.error(request, _("That person is not a current member."))
+        return redirect("groups:manage", slug=group.slug)
+    role = None
+    if action == "role":
+        if member.status != MembershipStatus.ACTIVE:
+            messages.error(request, _("Only current members can be given a role."))
+            return redirect("groups:manage", slug=group.slug)
+        form = RoleForm(request.GET)
+        if not form.is_valid():
+            messages.error(request, _("Choose a role from the list."))
+            return redirect("groups:manage", slug=group.slug)
+        role = Role(form.cleaned_data["role"])
+        if role == member.role:
+            messages.info(
+                request,
+                _("%(name)s is already %(role)s.")
+                % {"name": member.user.display_name, "role": role.label},
+            )
+            return redirect("groups:manage", slug=group.slug)
+    return render(
+        request,
+        "groups/member_confirm.html",
+        {"group": group, "member": member, "action": action, "role": role},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @group_staff_view
 def member_action(request, group, membership_id, action):
     if action not in MEMBER_ACTIONS:
         raise Http404
+    if request.method == "GET":
+        if action not in CONFIRMED_ACTIONS:
+            return HttpResponseNotAllowed(["POST"])
+        return _member_action_confirm(request, group, membership_id, action)
     try:
         if action == "approve":
             membership = services.membership_approve(

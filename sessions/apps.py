@@ -12,13 +12,15 @@ class MeetingsConfig(AppConfig):
 
     def ready(self) -> None:
         from groups.signals import membership_ended
-        from members import permissions
+        from members import audit, permissions
         from sessions import notifications, personal_data, selectors
 
         notifications.register()
         personal_data.register(self.label)
         permissions.register("meeting.manage", selectors.can_manage_meeting)
         permissions.register("meeting.attendance_unlock", permissions.is_coordinator)
+        audit.register_action("register.opened", _("opened the register of a meeting"))
+        audit.register_action("register.marked", _("marked attendance"))
         membership_ended.connect(_release_places, dispatch_uid="meetings-release-places")
 
 

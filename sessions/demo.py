@@ -80,6 +80,17 @@ DEMO_SERIES = [
         8,
     ),
     (
+        "caregiver-demenza-online",
+        "Serata dei familiari",
+        recurrence.Frequency.WEEKLY,
+        time(20, 30),
+        75,
+        1,
+        None,
+        MeetingFormat.ONLINE,
+        12,
+    ),
+    (
         "long-covid-online",
         "Long COVID check-in",
         recurrence.Frequency.WEEKLY,

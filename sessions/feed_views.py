@@ -110,11 +110,4 @@ def calendar_settings(request):
         )
     path = reverse("meetings_feeds:member_calendar", kwargs={"token": address.token})
     feed_url = request.build_absolute_uri(path)
-    return render(
-        request,
-        "sessions/calendar.html",
-        {
-            "feed_url": feed_url,
-            "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
-        },
-    )
+    return render(request, "sessions/calendar.html", {"feed_url": feed_url})

@@ -3,10 +3,11 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from members.names import PlainTextMixin
-from sessions import recurrence
+from sessions import recurrence, schedule_words
 from sessions.models import AddressVisibility, MeetingFormat
 from sessions.services import PLACE_FIELDS, MeetingPlan, Scope
 
@@ -21,13 +22,15 @@ class FrequencyChoice:
 
 
 WEEK_OF_MONTH_CHOICES = [
-    ("", _("Same as the first date")),
+    ("", _("Choose a week")),
     ("1", _("First")),
     ("2", _("Second")),
     ("3", _("Third")),
     ("4", _("Fourth")),
     ("-1", _("Last")),
 ]
+
+WEEKDAY_CHOICES = [("", _("Choose a day")), *((str(day), WEEKDAYS[day]) for day in range(7))]
 
 END_CHOICES = [
     ("never", _("No end date")),
@@ -63,7 +66,59 @@ SCOPE_CHOICES = [
 ]
 
 
-class PlaceFormMixin(PlainTextMixin, forms.Form):
+# Fields a meeting's format does not use: not required, not checked, not stored.
+IN_PERSON_FIELDS = ("venue_name", "address", "address_visibility", "step_free", "access_notes")
+ONLINE_FIELDS = ("video_url", "dial_in", "online_notes")
+UNUSED_BY_FORMAT = {
+    MeetingFormat.ONLINE: IN_PERSON_FIELDS,
+    MeetingFormat.IN_PERSON: ONLINE_FIELDS,
+    MeetingFormat.HYBRID: (),
+}
+# Fields each choice of how often (and of how a series ends) does not use.
+UNUSED_BY_FREQUENCY = {
+    recurrence.Frequency.ONCE: ("interval", "week_of_month", "weekday", "ends", "until", "count"),
+    recurrence.Frequency.WEEKLY: ("week_of_month", "weekday"),
+    recurrence.Frequency.MONTHLY_WEEKDAY: (),
+    recurrence.Frequency.MONTHLY_DATE: ("week_of_month", "weekday"),
+}
+# The fields the dates of a schedule depend on.
+SCHEDULE_FIELDS = (
+    "frequency",
+    "starts_on",
+    "start_time",
+    "duration_minutes",
+    "interval",
+    "week_of_month",
+    "weekday",
+    "ends",
+    "until",
+    "count",
+)
+UNUSED_BY_END = {"never": ("until", "count"), "until": ("count",), "count": ("until",)}
+
+
+class UnusedFieldsMixin:
+    """Leave out the fields the person's own choices make irrelevant.
+
+    The form shows every field without JavaScript (static/js/schedule-form.js hides the
+    ones the choices do not need); whatever was typed into a field the choices do not use
+    raises no error and is not saved.
+    """
+
+    def ignore_fields(self, cleaned: dict, names) -> None:
+        for name in names:
+            if name not in self.fields:
+                continue
+            self._errors.pop(name, None)
+            field = self.fields[name]
+            if field.initial is None:
+                empty = field.empty_value if hasattr(field, "empty_value") else ""
+                cleaned[name] = field.to_python(empty) if empty == "" else empty
+            else:
+                cleaned[name] = field.clean(field.initial)
+
+
+class PlaceFormMixin(UnusedFieldsMixin, PlainTextMixin, forms.Form):
     format = forms.ChoiceField(
         label=_("How people meet"), choices=MeetingFormat.choices, widget=forms.RadioSelect
     )
@@ -96,6 +151,7 @@ class PlaceFormMixin(PlainTextMixin, forms.Form):
 
     def clean_place(self, cleaned):
         meeting_format = cleaned.get("format")
+        self.ignore_fields(cleaned, UNUSED_BY_FORMAT.get(meeting_format, ()))
         if meeting_format in (MeetingFormat.IN_PERSON, MeetingFormat.HYBRID) and not (
             cleaned.get("address") or cleaned.get("venue_name")
         ):
@@ -123,7 +179,12 @@ class ScheduleForm(PlaceFormMixin):
         widget=forms.RadioSelect,
     )
     starts_on = forms.DateField(
-        label=_("First date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First date"),
+        help_text=_(
+            "For a repeating meeting, the first meeting is the first day on or after this "
+            "date that fits the pattern."
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     start_time = forms.TimeField(
         label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -134,6 +195,7 @@ class ScheduleForm(PlaceFormMixin):
     interval = forms.IntegerField(
         label=_("Repeat every (weeks or months)"),
         initial=1,
+        required=False,
         min_value=1,
         max_value=12,
         help_text=_("1 for every week or month, 2 for every other one…"),
@@ -141,6 +203,13 @@ class ScheduleForm(PlaceFormMixin):
     week_of_month = forms.TypedChoiceField(
         label=_("Which week of the month"),
         choices=WEEK_OF_MONTH_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("Which day of the week"),
+        choices=WEEKDAY_CHOICES,
         coerce=int,
         empty_value=None,
         required=False,
@@ -170,6 +239,7 @@ class ScheduleForm(PlaceFormMixin):
         "duration_minutes",
         "interval",
         "week_of_month",
+        "weekday",
         "ends",
         "until",
         "count",
@@ -183,8 +253,17 @@ class ScheduleForm(PlaceFormMixin):
             self.add_error("starts_on", _("The first date can't be in the past."))
         elif too_far_ahead(starts_on):
             self.add_error("starts_on", too_far_ahead_error())
+        frequency = cleaned.get("frequency")
+        self.ignore_fields(cleaned, UNUSED_BY_FREQUENCY.get(frequency, ()))
+        if frequency != recurrence.Frequency.ONCE:
+            self.ignore_fields(cleaned, UNUSED_BY_END.get(cleaned.get("ends"), ()))
+        if frequency == recurrence.Frequency.MONTHLY_WEEKDAY:
+            if cleaned.get("week_of_month") is None and "week_of_month" not in self.errors:
+                self.add_error("week_of_month", _("Choose the week of the month."))
+            if cleaned.get("weekday") is None and "weekday" not in self.errors:
+                self.add_error("weekday", _("Choose the day of the week."))
         ends = cleaned.get("ends")
-        if cleaned.get("frequency") != recurrence.Frequency.ONCE:
+        if frequency != recurrence.Frequency.ONCE:
             if ends == "until":
                 if not cleaned.get("until"):
                     self.add_error("until", _("Give the last date."))
@@ -197,19 +276,38 @@ class ScheduleForm(PlaceFormMixin):
         self.clean_place(cleaned)
         return cleaned
 
-    def plan(self) -> MeetingPlan:
+    def schedule(self) -> recurrence.Schedule:
         data = self.cleaned_data
         once = data["frequency"] == recurrence.Frequency.ONCE
+        return recurrence.Schedule(
+            frequency=data["frequency"],
+            starts_on=data["starts_on"],
+            start_time=data["start_time"],
+            interval=data["interval"] or 1,
+            week_of_month=data["week_of_month"],
+            weekday=data["weekday"],
+            until=data["until"] if data["ends"] == "until" and not once else None,
+            count=data["count"] if data["ends"] == "count" and not once else None,
+        )
+
+    def preview(self, *, time_zone: str) -> schedule_words.Preview | None:
+        """The schedule in words and its next dates, once the fields it needs are right.
+
+        The place may still be missing: the dates do not depend on it.
+        """
+        self.is_valid()
+        if self.non_field_errors() or set(self.errors) & set(SCHEDULE_FIELDS):
+            return None
+        return schedule_words.preview(
+            self.schedule(),
+            time_zone=time_zone,
+            duration_minutes=self.cleaned_data["duration_minutes"],
+        )
+
+    def plan(self) -> MeetingPlan:
+        data = self.cleaned_data
         return MeetingPlan(
-            schedule=recurrence.Schedule(
-                frequency=data["frequency"],
-                starts_on=data["starts_on"],
-                start_time=data["start_time"],
-                interval=data["interval"] or 1,
-                week_of_month=data["week_of_month"],
-                until=data["until"] if data["ends"] == "until" and not once else None,
-                count=data["count"] if data["ends"] == "count" and not once else None,
-            ),
+            schedule=self.schedule(),
             duration_minutes=data["duration_minutes"],
             title=data["title"],
             capacity=data["capacity"],

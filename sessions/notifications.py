@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from groups.models import STAFF_ROLES, Membership, MembershipStatus
@@ -25,6 +26,10 @@ HOUR_BEFORE_GRACE = timedelta(minutes=30)
 LOOKAHEAD = timedelta(hours=49)
 DIGEST_HOUR = 18
 DIGEST_GRACE = timedelta(hours=4)
+ATTENDANCE_DUE_WITHIN = timedelta(days=2)
+ATTENDANCE_DUE_SLOT = "ended"
+# The longest a meeting lasts: the scan reads meetings by start through its index.
+LONGEST_MEETING = timedelta(hours=24)
 
 
 def reminder_slot(kind: str, starts_at: datetime) -> str:
@@ -71,8 +76,6 @@ ON CONFLICT (recipient_id, kind, subject_key, slot) DO NOTHING
 
 def scan_reminders(now: datetime) -> int:
     """Create the meeting reminders due at `now` (each once, whatever the re-runs)."""
-    if connection.vendor != "postgresql":
-        return scan_reminders_portable(now)
     with connection.cursor() as cursor:
         cursor.execute(
             REMINDER_SQL,
@@ -123,20 +126,6 @@ def _due_reminders(now: datetime):
             due = starts_at - HOUR_BEFORE_LEAD
             if now - HOUR_BEFORE_GRACE < due <= now:
                 yield rsvp, "hour-before", due
-
-
-def scan_reminders_portable(now: datetime) -> int:
-    rows = [
-        Notification(
-            recipient_id=rsvp.user_id,
-            kind=NotificationKind.MEETING_REMINDER,
-            subject_key=f"meeting:{rsvp.meeting_id}",
-            slot=reminder_slot(lead, rsvp.meeting.starts_at),
-            due_at=due,
-        )
-        for rsvp, lead, due in _due_reminders(now)
-    ]
-    return notifications.insert_new(rows)
 
 
 def scan_changes(now: datetime) -> int:
@@ -206,6 +195,36 @@ def scan_digests(now: datetime) -> int:
     return notifications.insert_new(rows)
 
 
+def scan_attendance_due(now: datetime) -> int:
+    """After a meeting ends, each of its group's facilitators is asked to take attendance.
+
+    One row per facilitator and meeting (conflict-safe, however often it runs), for
+    meetings that ended in the last two days and are not cancelled; one query to find
+    them. Whether the register is still waiting is decided at send time.
+    """
+    staff = Membership.objects.filter(
+        status=MembershipStatus.ACTIVE,
+        role__in=STAFF_ROLES,
+        user__is_active=True,
+        group__meetings__status=MeetingStatus.SCHEDULED,
+        group__meetings__starts_at__gt=now - ATTENDANCE_DUE_WITHIN - LONGEST_MEETING,
+        group__meetings__starts_at__lte=now,
+        group__meetings__ends_at__gt=now - ATTENDANCE_DUE_WITHIN,
+        group__meetings__ends_at__lte=now,
+    ).values_list("user_id", "group__meetings__id", "group__meetings__ends_at")
+    rows = [
+        Notification(
+            recipient_id=user_id,
+            kind=NotificationKind.ATTENDANCE_DUE,
+            subject_key=f"meeting:{meeting_id}",
+            slot=ATTENDANCE_DUE_SLOT,
+            due_at=ends_at,
+        )
+        for user_id, meeting_id, ends_at in staff
+    ]
+    return notifications.insert_new(rows)
+
+
 def _meeting_from(notification: Notification) -> Meeting | None:
     _prefix, _sep, meeting_id = notification.subject_key.partition(":")
     return Meeting.objects.select_related("group").filter(pk=int(meeting_id)).first()
@@ -252,9 +271,14 @@ def build_reminder(notification: Notification):
             for_members=True,
         )
         attachments.append(("meeting.ics", body, "text/calendar"))
+    # The link goes in only when it is open as the message leaves (an hour before, or
+    # always by group setting): read now, at send time, like everything above.
+    from sessions.selectors import video_link_visible
+
+    join_url = meeting.video_url if video_link_visible(meeting, is_member=True) else ""
     return notifications.Message(
         template="notifications/meeting_reminder",
-        context=_meeting_context(meeting, user) | {"lead": lead},
+        context=_meeting_context(meeting, user) | {"lead": lead, "join_url": join_url},
         attachments=attachments,
     )
 
@@ -280,6 +304,8 @@ def build_change(notification: Notification):
         return notifications.Skip("change-deleted")
     if meeting.is_cancelled and change.kind != "cancelled":
         return notifications.Skip("meeting-cancelled-later")
+    if change.kind == "cancelled" and not meeting.is_cancelled:
+        return notifications.Skip("meeting-reinstated")
     return notifications.Message(
         template="notifications/meeting_changed",
         context=_meeting_context(meeting, user) | {"change": change},
@@ -332,13 +358,68 @@ def build_digest(notification: Notification):
     )
 
 
+def build_attendance_due(notification: Notification):
+    """Re-read at send time: nothing goes out for a register that is complete, a meeting
+    cancelled since, a register locked, or someone who no longer facilitates the group."""
+    from sessions import selectors, services
+
+    meeting = _meeting_from(notification)
+    user = notification.recipient
+    if meeting is None or meeting.is_cancelled:
+        return notifications.Skip("meeting-cancelled")
+    if not Membership.objects.filter(
+        group_id=meeting.group_id, user=user, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES
+    ).exists():
+        return notifications.Skip("not-staff")
+    if not services.attendance_editable(meeting):
+        return notifications.Skip("register-locked")
+    summary = selectors.register_summary(meeting)
+    if summary.taken and not summary.unmarked:
+        return notifications.Skip("register-complete")
+    return notifications.Message(
+        template="notifications/attendance_due",
+        context=_meeting_context(meeting, user)
+        | {
+            "summary": summary,
+            "attendance_url": notifications.site_root()
+            + reverse("meetings:attendance", args=[meeting.pk]),
+        },
+    )
+
+
 def build_promotion_or_group(notification: Notification):
-    """Waitlist promotions come from meetings ('meeting:') and from groups ('membership:')."""
+    """Waitlist promotions come from meetings ('meeting:') and from groups ('membership:').
+
+    A group promotion is written by groups (groups.notifications.build_group_promotion),
+    which may not know meetings (layers point down). Sessions owns the kind's builder
+    already, to tell the two subjects apart, so it adds what only it knows to the group's
+    message: the group's next meeting and the page to answer it on. Wrapping the builder
+    here keeps groups ignorant of meetings and needs no second registry in the outbox.
+    """
     if notification.subject_key.startswith("meeting:"):
         return build_meeting_promotion(notification)
     from groups.notifications import build_group_promotion
 
-    return build_group_promotion(notification)
+    message = build_group_promotion(notification)
+    if isinstance(message, notifications.Message):
+        message.context |= _next_meeting_context(message.context["group"])
+    return message
+
+
+def _next_meeting_context(group) -> dict:
+    """The group's next meeting (not cancelled, not started) and its RSVP link, if any."""
+    meeting = (
+        Meeting.objects.select_related("group")
+        .filter(group=group, status=MeetingStatus.SCHEDULED, starts_at__gt=timezone.now())
+        .order_by("starts_at", "id")
+        .first()
+    )
+    if meeting is None:
+        return {"next_meeting": None}
+    return {
+        "next_meeting": meeting,
+        "next_meeting_url": notifications.site_root() + meeting.get_absolute_url() + "#rsvp-title",
+    }
 
 
 def register() -> None:
@@ -349,3 +430,5 @@ def register() -> None:
     notifications.register_scanner("reminders", scan_reminders)
     notifications.register_scanner("changes", scan_changes)
     notifications.register_scanner("digests", scan_digests)
+    notifications.register(NotificationKind.ATTENDANCE_DUE, build_attendance_due)
+    notifications.register_scanner("attendance-due", scan_attendance_due)

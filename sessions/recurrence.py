@@ -8,6 +8,7 @@ day the clocks go forward is moved forward by the gap (02:30 becomes 03:30).
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
@@ -32,12 +33,18 @@ class Schedule:
     start_time: time
     interval: int = 1
     week_of_month: int | None = None  # 1..4, or -1 for "last"
+    weekday: int | None = None  # 0 (Monday) .. 6; monthly by weekday, else the first date's
     until: date | None = None
     count: int | None = None
 
 
 def rrule_text(schedule: Schedule) -> str:
-    """The RRULE (without DTSTART) for a schedule; the weekday comes from the first date."""
+    """The RRULE (without DTSTART) for a schedule.
+
+    A weekly rule falls on the weekday of the first date. A monthly-by-weekday rule says
+    its weekday and week ("2TU"); its first meeting is the first such day on or after the
+    first date. (Without them, as older callers give it, both come from the first date.)
+    """
     weekday = WEEKDAY_CODES[schedule.starts_on.weekday()]
     if schedule.frequency == Frequency.ONCE:
         parts = ["FREQ=DAILY", "COUNT=1"]
@@ -45,6 +52,8 @@ def rrule_text(schedule: Schedule) -> str:
         parts = ["FREQ=WEEKLY", f"INTERVAL={schedule.interval}", f"BYDAY={weekday}"]
     elif schedule.frequency == Frequency.MONTHLY_WEEKDAY:
         position = schedule.week_of_month or week_of_month(schedule.starts_on)
+        if schedule.weekday is not None:
+            weekday = WEEKDAY_CODES[schedule.weekday]
         parts = ["FREQ=MONTHLY", f"INTERVAL={schedule.interval}", f"BYDAY={position}{weekday}"]
     elif schedule.frequency == Frequency.MONTHLY_DATE:
         parts = [
@@ -141,6 +150,49 @@ def describe(rule: str, starts_on: date) -> dict:
         "count": int(fields["COUNT"]) if "COUNT" in fields else None,
         "weekday": starts_on.weekday(),
     }
+
+
+def first_occurrences(
+    *, rule: str, starts_on: date, start_time: time, time_zone: str, limit: int
+) -> list[datetime]:
+    """The UTC start instants of the rule's first `limit` occurrences."""
+    zone = ZoneInfo(time_zone)
+    parsed = du.rrulestr(rule, dtstart=datetime.combine(starts_on, start_time))
+    return [to_utc(local, zone) for local in islice(parsed, limit)]
+
+
+def occurrence_count(*, rule: str, starts_on: date, start_time: time) -> int | None:
+    """How many meetings a rule gives in all; None for a rule without an end."""
+    if "COUNT=" not in rule and "UNTIL=" not in rule:
+        return None
+    return du.rrulestr(rule, dtstart=datetime.combine(starts_on, start_time)).count()
+
+
+def schedule_of(rule: str, starts_on: date, start_time: time) -> Schedule:
+    """The schedule a stored rule was made from (the inverse of rrule_text)."""
+    fields = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    freq = fields.get("FREQ")
+    byday = fields.get("BYDAY", "")
+    until = fields.get("UNTIL")
+    common = {
+        "starts_on": starts_on,
+        "start_time": start_time,
+        "interval": int(fields.get("INTERVAL", "1")),
+        "until": datetime.strptime(until[:8], "%Y%m%d").date() if until else None,
+        "count": int(fields["COUNT"]) if "COUNT" in fields else None,
+    }
+    if freq == "DAILY" and common["count"] == 1:
+        return Schedule(frequency=Frequency.ONCE, **{**common, "count": None})
+    if freq == "WEEKLY":
+        return Schedule(frequency=Frequency.WEEKLY, **common)
+    if freq == "MONTHLY" and byday:
+        return Schedule(
+            frequency=Frequency.MONTHLY_WEEKDAY,
+            week_of_month=int(byday[:-2] or week_of_month(starts_on)),
+            weekday=WEEKDAY_CODES.index(byday[-2:]),
+            **common,
+        )
+    return Schedule(frequency=Frequency.MONTHLY_DATE, **common)
 
 
 def wall_clock(instant: datetime, time_zone: str) -> datetime:

@@ -8,6 +8,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     Count,
+    Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -31,10 +33,13 @@ from groups.models import (
 )
 from members.models import User
 from sessions.models import (
+    ATTENDED,
     AddressVisibility,
     Attendance,
+    AttendanceStatus,
     Meeting,
     MeetingFormat,
+    MeetingSeries,
     MeetingStatus,
     Rsvp,
     RsvpResponse,
@@ -42,6 +47,9 @@ from sessions.models import (
 )
 
 MY_MEETINGS_HORIZON = timedelta(days=92)
+RECENT_MEETINGS_LIMIT = 5
+REGISTERS_WAITING_WINDOW = timedelta(days=14)
+REGISTERS_WAITING_LIMIT = 10
 MY_MEETINGS_PAGE_SIZE = 20
 VIDEO_LINK_LEAD = timedelta(hours=1)
 
@@ -157,10 +165,40 @@ class UpcomingMeeting:
     status: str
     my_status: str | None
     my_waitlist_position: int | None
+    my_response: str | None
+    capacity: int | None
+    confirmed_count: int
+    waitlist_count: int
+    video_url: str
+    link_policy: str
+    runs_group: bool
+    read_at: datetime
 
     @property
     def display_title(self) -> str:
         return self.title or self.group_name
+
+    @property
+    def my_rsvp(self) -> "RsvpAnswer | None":
+        """The person's answer, shaped as the RSVP controls read it (sessions/_rsvp.html)."""
+        if self.my_status is None:
+            return None
+        return RsvpAnswer(status=self.my_status, response=self.my_response)
+
+    @property
+    def join_url(self) -> str:
+        """The video link when it is open to this person now, else ""."""
+        online = self.format in (MeetingFormat.ONLINE, MeetingFormat.HYBRID)
+        if not online or not self.video_url or self.is_cancelled:
+            return ""
+        is_open = link_open(
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            policy=self.link_policy,
+            runs_group=self.runs_group,
+            now=self.read_at,
+        )
+        return self.video_url if is_open else ""
 
     @property
     def format_label(self) -> str:
@@ -175,28 +213,53 @@ class UpcomingMeeting:
         return reverse("meetings:detail", kwargs={"pk": self.pk})
 
 
-def my_upcoming_meetings(user: User, *, now: datetime | None = None, page=1) -> Page:
+@dataclass(frozen=True)
+class RsvpAnswer:
+    status: str
+    response: str | None
+
+
+def my_upcoming_meetings(
+    user: User, *, now: datetime | None = None, page=1, staff_links: bool = False
+) -> Page:
     """Meetings of every group the person belongs to, soonest first, with their answer,
-    a page at a time (a count and the page's rows: two queries).
+    the places taken and the video link when it is open, a page at a time (a count and
+    the page's rows: two queries).
 
     Read as plain values: someone in three weekly groups has a dozen meetings a month, and
-    they are drawn without building a model instance for each.
+    they are drawn without building a model instance for each. `staff_links`: the session
+    passed the second factor, so the groups this person runs show their link at any time.
     """
     now = now or timezone.now()
     my_rsvp = Rsvp.objects.filter(meeting_id=OuterRef("pk"), user=user)
+    runs_group = (
+        Exists(
+            Membership.objects.filter(
+                group_id=OuterRef("group_id"),
+                user=user,
+                status=MembershipStatus.ACTIVE,
+                role__in=STAFF_ROLES,
+            )
+        )
+        if staff_links
+        else Value(False)
+    )
     my_position = (
         Rsvp.objects.filter(meeting_id=OuterRef("pk"), user=user, status=RsvpStatus.WAITLISTED)
         .annotate(position=_position_subquery())
         .values("position")[:1]
     )
     group_ids = Membership.objects.in_good_standing().filter(user=user).values("group_id")
+    meetings = Meeting.objects.filter(
+        group_id__in=group_ids, ends_at__gt=now, starts_at__lt=now + MY_MEETINGS_HORIZON
+    )
     rows = (
-        Meeting.objects.filter(
-            group_id__in=group_ids, ends_at__gt=now, starts_at__lt=now + MY_MEETINGS_HORIZON
-        )
+        _with_counts(meetings)
         .annotate(
             my_status=Subquery(my_rsvp.values("status")[:1]),
             my_waitlist_position=Subquery(my_position, output_field=IntegerField()),
+            my_response=Subquery(my_rsvp.values("response")[:1]),
+            runs_group=runs_group,
         )
         .order_by("starts_at", "id")
         .values_list(
@@ -210,10 +273,17 @@ def my_upcoming_meetings(user: User, *, now: datetime | None = None, page=1) -> 
             "status",
             "my_status",
             "my_waitlist_position",
+            "my_response",
+            "capacity",
+            "confirmed_count",
+            "waitlist_count",
+            "video_url",
+            "group__video_link_policy",
+            "runs_group",
         )
     )
     listed = Paginator(rows, MY_MEETINGS_PAGE_SIZE).get_page(page)
-    listed.object_list = [UpcomingMeeting(*row) for row in listed.object_list]
+    listed.object_list = [UpcomingMeeting(*row, read_at=now) for row in listed.object_list]
     return listed
 
 
@@ -231,13 +301,20 @@ class SheetRow:
 def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
     """The roster for taking attendance: people who said 'going' first, then the rest.
 
+    The group's members, and anyone who said they were going or was marked but has left
+    since (attendance is taken after the meeting; leaving later does not undo coming).
     Read as plain values (one query): a sheet has a row per member and is drawn on every
     tap, so it skips building a model instance per row.
     """
     rsvp = Rsvp.objects.filter(meeting=meeting, user_id=OuterRef("user_id"))
     attendance = Attendance.objects.filter(meeting=meeting, user_id=OuterRef("user_id"))
     rows = (
-        Membership.objects.filter(group_id=meeting.group_id, status=MembershipStatus.ACTIVE)
+        Membership.objects.filter(group_id=meeting.group_id)
+        .filter(
+            Q(status=MembershipStatus.ACTIVE)
+            | Exists(attendance)
+            | Exists(rsvp.filter(status=RsvpStatus.CONFIRMED))
+        )
         .annotate(
             rsvp_response=Subquery(rsvp.values("response")[:1]),
             rsvp_status=Subquery(rsvp.values("status")[:1]),
@@ -261,6 +338,160 @@ def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
     return [SheetRow(*row) for row in rows]
 
 
+def said_going(row: SheetRow) -> bool:
+    """Whether the person on the sheet had a place: 'going', and confirmed."""
+    return row.rsvp_response == RsvpResponse.GOING and row.rsvp_status == RsvpStatus.CONFIRMED
+
+
+# ---------------------------------------------------------------- registers
+
+
+def _with_register(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """Each meeting's register, as correlated counts (no GROUP BY, no row per person):
+
+    - `marked_count`: people with a mark; `came_count`: of them, present or late;
+    - `unmarked_count`: people who said they were going (confirmed) and have no mark;
+    - `expected_count`: both together, the people the register is about.
+    """
+    marks = Attendance.objects.filter(meeting_id=OuterRef("pk"))
+    unmarked = Rsvp.objects.filter(meeting_id=OuterRef("pk"), status=RsvpStatus.CONFIRMED).exclude(
+        Exists(
+            Attendance.objects.filter(
+                meeting_id=OuterRef("meeting_id"), user_id=OuterRef("user_id")
+            )
+        )
+    )
+    return meetings.annotate(
+        marked_count=correlated_count(marks),
+        came_count=correlated_count(marks.filter(status__in=ATTENDED)),
+        unmarked_count=correlated_count(unmarked),
+    ).annotate(expected_count=F("marked_count") + F("unmarked_count"))
+
+
+def _register_waiting():
+    """Not taken at all, or someone who said they were going still has no mark."""
+    return Q(marked_count=0) | Q(unmarked_count__gt=0)
+
+
+def recent_meetings_of(
+    group: SupportGroup,
+    *,
+    viewer: User | None = None,
+    now: datetime | None = None,
+    limit: int = RECENT_MEETINGS_LIMIT,
+) -> list[Meeting]:
+    """The group's meetings that have started, latest first, each with its register
+    (see `_with_register`) and, for a viewer, their own mark (`my_attendance`).
+
+    One query however many meetings: the counts are correlated subqueries, read through
+    the (group, starts_at) index.
+    """
+    now = now or timezone.now()
+    meetings = _with_register(
+        Meeting.objects.filter(group=group, starts_at__lte=now).order_by("-starts_at", "-id")
+    )
+    if viewer is not None and viewer.is_authenticated:
+        mine = Attendance.objects.filter(meeting_id=OuterRef("pk"), user_id=viewer.pk)
+        meetings = meetings.annotate(my_attendance=Subquery(mine.values("status")[:1]))
+    return list(meetings[:limit])
+
+
+def registers_waiting_for(
+    user: User, *, now: datetime | None = None, limit: int = REGISTERS_WAITING_LIMIT
+) -> list[Meeting]:
+    """Meetings of the last 14 days, in groups the person facilitates or co-facilitates,
+    that have ended and whose register is waiting (`_register_waiting`), latest first.
+
+    One query: the person's staff groups are a subquery, the meetings are read through
+    the start-time index and the counts are correlated subqueries.
+    """
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    group_ids = Membership.objects.filter(
+        user_id=user.pk, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES
+    ).values("group_id")
+    meetings = _with_register(
+        Meeting.objects.filter(
+            group_id__in=group_ids,
+            status=MeetingStatus.SCHEDULED,
+            starts_at__gte=now - REGISTERS_WAITING_WINDOW,
+            ends_at__lte=now,
+        ).select_related("group")
+    )
+    return list(meetings.filter(_register_waiting()).order_by("-starts_at", "-id")[:limit])
+
+
+def register_is_complete(meeting_id: int) -> bool:
+    """Someone is marked and everyone who said they were going has a mark (one query)."""
+    return (
+        _with_register(Meeting.objects.filter(pk=meeting_id)).exclude(_register_waiting()).exists()
+    )
+
+
+@dataclass(frozen=True)
+class RegisterSummary:
+    """What a meeting's register says, in numbers (no names)."""
+
+    present: int
+    late: int
+    excused: int
+    absent: int
+    guests: int
+    unmarked: int
+
+    @property
+    def came(self) -> int:
+        return self.present + self.late
+
+    @property
+    def marked(self) -> int:
+        return self.present + self.late + self.excused + self.absent
+
+    @property
+    def expected(self) -> int:
+        return self.marked + self.unmarked
+
+    @property
+    def taken(self) -> bool:
+        return self.marked > 0
+
+
+def register_summary(meeting: Meeting) -> RegisterSummary:
+    """The register's counts by mark, the walk-in guests and who is still unmarked."""
+    marks = Attendance.objects.filter(meeting_id=OuterRef("pk"))
+    counts = (
+        _with_register(Meeting.objects.filter(pk=meeting.pk))
+        .annotate(
+            **{
+                status: correlated_count(marks.filter(status=status))
+                for status in AttendanceStatus.values
+            }
+        )
+        .values(*AttendanceStatus.values, "guest_count", "unmarked_count")
+        .first()
+    )
+    if counts is None:
+        return RegisterSummary(0, 0, 0, 0, 0, 0)
+    return RegisterSummary(
+        present=counts[AttendanceStatus.PRESENT],
+        late=counts[AttendanceStatus.LATE],
+        excused=counts[AttendanceStatus.EXCUSED],
+        absent=counts[AttendanceStatus.ABSENT],
+        guests=counts["guest_count"],
+        unmarked=counts["unmarked_count"],
+    )
+
+
+def attendance_of(meeting: Meeting, user: User) -> str | None:
+    """The person's own mark at the meeting, or None."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Attendance.objects.filter(meeting=meeting, user=user).values_list("status", flat=True)
+    ).first()
+
+
 def facilitators_of(group: SupportGroup) -> list[Membership]:
     return list(
         Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES)
@@ -269,17 +500,60 @@ def facilitators_of(group: SupportGroup) -> list[Membership]:
     )
 
 
-def video_link_visible(meeting: Meeting, *, is_member: bool, now: datetime | None = None) -> bool:
-    """Members see the link always, or from an hour before until the end (group setting)."""
-    if not is_member or not meeting.is_online or not meeting.video_url or meeting.is_cancelled:
-        return False
-    if meeting.group.video_link_policy == VideoLinkPolicy.ALWAYS:
+def link_open(
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    policy: str,
+    runs_group: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a member may follow a meeting's video link now: always (group setting), or
+    from an hour before until the end. The group's own facilitators and co-facilitators
+    (second factor passed) always may: they open the call and answer members' questions."""
+    if runs_group or policy == VideoLinkPolicy.ALWAYS:
         return True
     now = now or timezone.now()
-    return meeting.starts_at - VIDEO_LINK_LEAD <= now <= meeting.ends_at
+    return starts_at - VIDEO_LINK_LEAD <= now <= ends_at
+
+
+def video_link_visible(
+    meeting: Meeting,
+    *,
+    is_member: bool,
+    runs_group: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Members see the link always, or from an hour before until the end (group setting);
+    the group's own staff see it whatever the time (`runs_group`)."""
+    if not (is_member or runs_group):
+        return False
+    if not meeting.is_online or not meeting.video_url or meeting.is_cancelled:
+        return False
+    return link_open(
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        policy=meeting.group.video_link_policy,
+        runs_group=runs_group,
+        now=now,
+    )
 
 
 def address_visible(meeting: Meeting, *, is_member: bool) -> bool:
     return meeting.has_venue and (
         is_member or meeting.address_visibility == AddressVisibility.PUBLIC
+    )
+
+
+def series_by_id(pk: int) -> MeetingSeries | None:
+    """A series with its group (one query)."""
+    return MeetingSeries.objects.select_related("group").filter(pk=pk).first()
+
+
+def series_upcoming_meetings(series: MeetingSeries) -> list[Meeting]:
+    """The series' meetings that have not ended, first first, with their group (one query)."""
+    return list(
+        Meeting.objects.filter(series=series, ends_at__gt=timezone.now())
+        .select_related("group")
+        .order_by("starts_at")
     )

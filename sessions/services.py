@@ -18,6 +18,7 @@ from groups.models import Membership, MembershipStatus, SupportGroup
 from members import permissions
 from members.models import NotificationKind, User
 from members.notifications import notification_enqueue
+from members.services import audit_record
 from sessions import recurrence
 from sessions.errors import MeetingError
 from sessions.models import (
@@ -35,9 +36,11 @@ from sessions.models import (
     RsvpResponse,
     RsvpStatus,
 )
+from sessions.selectors import attendance_sheet, said_going
 
 HORIZON = timedelta(days=183)
 ATTENDANCE_EDIT_WINDOW = timedelta(days=14)
+ATTENDANCE_OPENS_BEFORE = timedelta(hours=2)
 PLACE_FIELDS = (
     "format",
     "venue_name",
@@ -439,6 +442,28 @@ def meeting_cancel(*, meeting_id: int, actor: User, reason: str = "", scope: str
         return cancelled
 
 
+def meeting_reinstate(*, actor: User, meeting_id: int) -> Meeting:
+    """Put a cancelled meeting back on, as it was; everyone who had answered is told.
+
+    Their answers were kept when it was cancelled, so those who were going are going
+    again (and those waiting still wait). A meeting that has already started stays
+    cancelled: nobody could have come.
+    """
+    with transaction.atomic():
+        meeting = _lock_managed_meeting(meeting_id, actor)
+        if not meeting.is_cancelled:
+            raise MeetingError(_("This meeting is not cancelled."))
+        if meeting.starts_at <= timezone.now():
+            raise MeetingError(_("This meeting has already started, so it can't be put back."))
+        meeting.status = MeetingStatus.SCHEDULED
+        meeting.cancel_reason = ""
+        meeting.sequence += 1
+        meeting.save()
+        _record_change(meeting, MeetingChangeKind.CHANGED, actor, {"reinstated": True})
+        _promote_waiting(meeting)
+        return meeting
+
+
 # ---------------------------------------------------------------- RSVPs
 
 
@@ -592,27 +617,37 @@ def meeting_capacity_set(*, meeting_id: int, capacity: int | None, actor: User) 
 # ---------------------------------------------------------------- attendance
 
 
+def attendance_opens_at(meeting: Meeting) -> datetime:
+    """When the register opens: two hours before the meeting starts."""
+    return meeting.starts_at - ATTENDANCE_OPENS_BEFORE
+
+
 def attendance_editable(meeting: Meeting, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     if meeting.attendance_unlocked_until and meeting.attendance_unlocked_until > now:
         return True
-    return (
-        meeting.starts_at - timedelta(hours=2)
-        <= now
-        <= (meeting.starts_at + ATTENDANCE_EDIT_WINDOW)
-    )
+    return attendance_opens_at(meeting) <= now <= (meeting.starts_at + ATTENDANCE_EDIT_WINDOW)
 
 
 def _check_attendance_open(meeting: Meeting) -> None:
     if meeting.is_cancelled:
         raise MeetingError(_("This meeting was cancelled."))
     now = timezone.now()
-    if meeting.starts_at - timedelta(hours=2) > now:
+    if attendance_opens_at(meeting) > now:
         raise MeetingError(_("Attendance opens two hours before the meeting."))
     if not attendance_editable(meeting, now):
         raise MeetingError(
             _("Attendance is locked 14 days after the meeting. A coordinator can unlock it.")
         )
+
+
+def _audit_marks(meeting: Meeting, actor: User, user_ids) -> None:
+    audit_record(
+        actor=actor,
+        subjects=[user_id for user_id in user_ids if user_id != actor.pk],
+        action="register.marked",
+        context=f"{meeting.display_title} {meeting.starts_at:%Y-%m-%d %H:%M} UTC",
+    )
 
 
 def attendance_mark(*, meeting_id: int, user_id: int, status: str, actor: User) -> Attendance:
@@ -646,7 +681,126 @@ def attendance_mark(*, meeting_id: int, user_id: int, status: str, actor: User) 
                 new_value=status,
                 changed_by=actor,
             )
+            _audit_marks(meeting, actor, [user_id])
         return attendance
+
+
+@dataclass(frozen=True)
+class MarkChange:
+    """One person's mark changed by a bulk action: `old` is "" where there was none."""
+
+    user_id: int
+    old: str
+    new: str
+
+
+def _mark_many(meeting: Meeting, actor: User, wanted: dict[int, str]) -> list[MarkChange]:
+    """Set each person's mark ("" removes it), with history and audit, in bulk.
+
+    The caller holds the meeting's lock, as attendance_mark does, so no tap on the same
+    register interleaves.
+    """
+    now = timezone.now()
+    existing = {
+        row.user_id: row
+        for row in Attendance.objects.filter(meeting=meeting, user_id__in=list(wanted))
+    }
+    changes = []
+    to_create, to_update, to_delete = [], [], []
+    for user_id, status in wanted.items():
+        row = existing.get(user_id)
+        old = row.status if row is not None else ""
+        if old == status:
+            continue
+        changes.append(MarkChange(user_id=user_id, old=old, new=status))
+        if not status:
+            to_delete.append(row.pk)
+        elif row is None:
+            to_create.append(
+                Attendance(
+                    meeting=meeting, user_id=user_id, status=status, marked_by=actor, marked_at=now
+                )
+            )
+        else:
+            row.status, row.marked_by, row.marked_at = status, actor, now
+            to_update.append(row)
+    if to_delete:
+        Attendance.objects.filter(pk__in=to_delete).delete()
+    if to_create:
+        Attendance.objects.bulk_create(to_create)
+    if to_update:
+        Attendance.objects.bulk_update(to_update, ["status", "marked_by", "marked_at"])
+    AttendanceChange.objects.bulk_create(
+        AttendanceChange(
+            meeting=meeting,
+            user_id=change.user_id,
+            field="status",
+            old_value=change.old,
+            new_value=change.new,
+            changed_by=actor,
+            changed_at=now,
+        )
+        for change in changes
+    )
+    _audit_marks(meeting, actor, [change.user_id for change in changes])
+    return changes
+
+
+def _unmarked_on_sheet(meeting: Meeting) -> list:
+    return [row for row in attendance_sheet(meeting) if not row.attendance_status]
+
+
+def attendance_mark_going_present(*, actor: User, meeting_id: int) -> list[MarkChange]:
+    """Mark present everyone who said they were going (with a place) and has no mark yet.
+
+    People already marked keep their mark (a "late" or "absent" tapped before stays).
+    Returns what changed, for an undo (`attendance_restore`).
+    """
+    with transaction.atomic():
+        meeting = _lock_managed_meeting(meeting_id, actor)
+        _check_attendance_open(meeting)
+        wanted = {
+            row.user_id: AttendanceStatus.PRESENT
+            for row in _unmarked_on_sheet(meeting)
+            if said_going(row)
+        }
+        return _mark_many(meeting, actor, wanted)
+
+
+def attendance_mark_rest_absent(*, actor: User, meeting_id: int) -> list[MarkChange]:
+    """Mark absent everyone on the register who has no mark yet; returns what changed."""
+    with transaction.atomic():
+        meeting = _lock_managed_meeting(meeting_id, actor)
+        _check_attendance_open(meeting)
+        wanted = {row.user_id: AttendanceStatus.ABSENT for row in _unmarked_on_sheet(meeting)}
+        return _mark_many(meeting, actor, wanted)
+
+
+def attendance_restore(
+    *, actor: User, meeting_id: int, changes: list[MarkChange]
+) -> list[MarkChange]:
+    """Undo a bulk action: put back each mark it changed, exactly as it was before.
+
+    A mark changed again since (someone tapped that person) is left as it is now: the
+    later tap wins. Returns what was put back.
+    """
+    with transaction.atomic():
+        meeting = _lock_managed_meeting(meeting_id, actor)
+        _check_attendance_open(meeting)
+        current = dict(
+            Attendance.objects.filter(
+                meeting=meeting, user_id__in=[change.user_id for change in changes]
+            ).values_list("user_id", "status")
+        )
+        wanted = {
+            change.user_id: change.old
+            for change in changes
+            if current.get(change.user_id, "") == change.new and change.old in _RESTORABLE
+        }
+        return _mark_many(meeting, actor, wanted)
+
+
+_RESTORABLE = {"", *AttendanceStatus.values}
 
 
 def attendance_details_set(*, meeting_id: int, guest_count: int, note: str, actor: User) -> Meeting:

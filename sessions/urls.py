@@ -17,5 +17,9 @@ urlpatterns = [
         name="attendance_details",
     ),
     path("meetings/<int:pk>/attendance/unlock/", views.attendance_unlock, name="attendance_unlock"),
+    path("meetings/<int:pk>/attendance/bulk/", views.attendance_bulk, name="attendance_bulk"),
+    path("meetings/<int:pk>/reinstate/", views.reinstate, name="reinstate"),
     path("groups/<slug:slug>/meetings/new/", views.schedule, name="schedule"),
+    path("groups/<slug:slug>/meetings/new/preview/", views.schedule_preview, name="preview"),
+    path("meetings/series/<int:pk>/", views.series, name="series"),
 ]

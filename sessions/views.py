@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -18,10 +19,11 @@ from groups.models import MembershipStatus
 from members import permissions
 from members.decorators import second_factor_redirect
 from members.selectors import session_passed_second_factor
-from sessions import feeds, selectors, services
+from members.services import audit_record
+from sessions import feeds, schedule_words, selectors, services
 from sessions.errors import MeetingError
 from sessions.forms import AttendanceDetailsForm, CancelForm, MeetingEditForm, ScheduleForm
-from sessions.models import AttendanceStatus
+from sessions.models import AttendanceStatus, RsvpStatus
 
 
 def _meeting_or_404(pk: int):
@@ -60,19 +62,37 @@ def _local_parts(meeting) -> dict:
     }
 
 
-@login_required
-def schedule(request, slug):
+def _schedule_group(request, slug):
+    """The group whose meetings are scheduled, and the refusal when the viewer may not."""
     group = group_selectors.group_by_slug(slug)
     if group is None:
         raise Http404
-    refusal = _staff_gate(request, group)
+    return group, _staff_gate(request, group)
+
+
+def _schedule_form(request, group) -> ScheduleForm:
+    today = timezone.now().astimezone(ZoneInfo(group.time_zone)).date()
+    return ScheduleForm(
+        request.POST or None,
+        initial={"format": group.format, "capacity": group.capacity, "starts_on": today},
+    )
+
+
+def _schedule_preview(form: ScheduleForm, group):
+    return form.preview(time_zone=group.time_zone)
+
+
+@login_required
+def schedule(request, slug):
+    """The schedule form; "Preview" shows the dates without saving (the form without JS)."""
+    group, refusal = _schedule_group(request, slug)
     if refusal is not None:
         return refusal
-    form = ScheduleForm(
-        request.POST or None,
-        initial={"format": group.format, "capacity": group.capacity},
-    )
-    if request.method == "POST" and form.is_valid():
+    form = _schedule_form(request, group)
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        preview = _schedule_preview(form, group)
+    elif request.method == "POST" and form.is_valid():
         try:
             series = services.series_create(group=group, plan=form.plan(), actor=request.user)
         except MeetingError as error:
@@ -81,15 +101,52 @@ def schedule(request, slug):
             count = series.meetings.count()
             messages.success(
                 request,
-                ngettext(
-                    "Scheduled: %(count)s meeting is on the calendar.",
-                    "Scheduled: %(count)s meetings are on the calendar for the next six months.",
-                    count,
-                )
+                ngettext("%(count)s meeting scheduled.", "%(count)s meetings scheduled.", count)
                 % {"count": count},
             )
-            return redirect(group)
-    return render(request, "sessions/schedule.html", {"group": group, "form": form})
+            return redirect("meetings:series", pk=series.pk)
+    return render(
+        request,
+        "sessions/schedule.html",
+        {"group": group, "form": form, "preview": preview, "previewed": preview is not None},
+    )
+
+
+@login_required
+def schedule_preview(request, slug):
+    """The live preview of the schedule form (htmx): its sentence and next dates."""
+    group, refusal = _schedule_group(request, slug)
+    if refusal is not None:
+        return refusal
+    form = ScheduleForm(request.POST if request.method == "POST" else request.GET)
+    return render(
+        request,
+        "sessions/_schedule_preview.html",
+        {"group": group, "preview": _schedule_preview(form, group), "previewed": True},
+    )
+
+
+@login_required
+def series(request, pk):
+    """A series as its facilitators see it: its schedule in words and its meetings."""
+    found = selectors.series_by_id(pk)
+    if found is None:
+        raise Http404
+    refusal = _staff_gate(request, found.group)
+    if refusal is not None:
+        return refusal
+    meetings = selectors.series_upcoming_meetings(found)
+    first_start = meetings[0].starts_at if meetings else None
+    return render(
+        request,
+        "sessions/series.html",
+        {
+            "series": found,
+            "group": found.group,
+            "meetings": meetings,
+            "words": schedule_words.series_words(found, first_start=first_start),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -100,6 +157,7 @@ class Viewer:
     can_manage: bool
     staff_data: bool  # may see who is coming: manages, and passed the second factor
     conduct_pending: bool  # active, but has not accepted the group's new code yet
+    runs_group: bool = False  # facilitates this group and passed the second factor
 
 
 def _viewer_of(request, meeting) -> Viewer:
@@ -116,11 +174,13 @@ def _viewer_of(request, meeting) -> Viewer:
     can_manage = permissions.allowed(request.user, "group.manage", group, membership=membership)
     if not (active or can_manage or group_selectors.is_public(group)):
         raise Http404
+    staff_data = can_manage and session_passed_second_factor(request)
     return Viewer(
         is_member=is_member,
         can_manage=can_manage,
-        staff_data=can_manage and session_passed_second_factor(request),
+        staff_data=staff_data,
         conduct_pending=active and not is_member,
+        runs_group=staff_data and membership is not None and membership.is_staff_role,
     )
 
 
@@ -131,6 +191,9 @@ def detail(request, pk):
     is_member, staff_data = viewer.is_member, viewer.staff_data
     sees_private = is_member or staff_data
     rsvp = selectors.rsvp_of(meeting, request.user) if is_member else None
+    show_video_link = selectors.video_link_visible(
+        meeting, is_member=sees_private, runs_group=viewer.runs_group
+    )
     context = {
         "meeting": meeting,
         "group": group,
@@ -140,26 +203,57 @@ def detail(request, pk):
         "rsvp": rsvp,
         "waitlist_position": selectors.waitlist_position(rsvp),
         "show_address": selectors.address_visible(meeting, is_member=sees_private),
-        "show_video_link": selectors.video_link_visible(meeting, is_member=sees_private),
+        "show_video_link": show_video_link,
+        "join_url": meeting.video_url if show_video_link else "",
         "facilitators": selectors.facilitators_of(group),
         "attendees": selectors.rsvps_for(meeting) if staff_data else None,
         "is_past": meeting.ends_at <= timezone.now(),
+        **_register_context(request, meeting, viewer),
     }
     return render(request, "sessions/detail.html", context)
+
+
+def _register_context(request, meeting, viewer) -> dict:
+    """The register as the meeting page tells it: its numbers once taken, the viewer's
+    own mark (to them alone), and for staff whether it is open yet."""
+    now = timezone.now()
+    started = meeting.starts_at <= now
+    if meeting.is_cancelled:
+        return {
+            "started": started,
+            "can_reinstate": viewer.can_manage and not started,
+        }
+    return {
+        "started": started,
+        "register": selectors.register_summary(meeting) if started else None,
+        "my_attendance": selectors.attendance_of(meeting, request.user)
+        if started and viewer.is_member
+        else None,
+        "register_open": services.attendance_editable(meeting, now),
+        "register_opens_at": services.attendance_opens_at(meeting),
+    }
 
 
 @require_POST
 @login_required
 def rsvp(request, pk):
+    """Record an answer. With htmx: the answer block again, and the place count beside it
+    (an out-of-band swap), so both tell the truth at once. Without: back where the person
+    was (the meeting page or My meetings) with a message."""
     meeting = _meeting_or_404(pk)
     _viewer_of(request, meeting)
     going = request.POST.get("going") == "yes"
+    before = selectors.rsvp_of(meeting, request.user)
+    was_waitlisted = before is not None and before.status == RsvpStatus.WAITLISTED
     error = None
     try:
         answer = services.meeting_rsvp(meeting_id=meeting.pk, member=request.user, going=going)
     except MeetingError as exc:
         error = exc.message
-        answer = selectors.rsvp_of(meeting, request.user)
+        answer = before
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
     if request.htmx:
         meeting = _meeting_or_404(pk)
         return render(
@@ -170,12 +264,13 @@ def rsvp(request, pk):
                 "rsvp": answer,
                 "waitlist_position": selectors.waitlist_position(answer),
                 "error": error,
-                "next": request.POST.get("next", ""),
+                "next": next_url or meeting.get_absolute_url(),
+                "places_oob": True,
             },
         )
     if error:
         messages.error(request, error)
-    elif answer.status == "waitlisted":
+    elif answer.status == RsvpStatus.WAITLISTED:
         messages.success(
             request,
             _("The meeting is full. You are number %(position)s on the waitlist.")
@@ -183,17 +278,22 @@ def rsvp(request, pk):
         )
     elif going:
         messages.success(request, _("Thanks, you're going. See you there!"))
+    elif was_waitlisted:
+        messages.success(request, _("You have left the waitlist."))
     else:
         messages.success(request, _("Thanks for letting us know you can't come."))
-    next_url = request.POST.get("next")
-    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    if next_url:
         return HttpResponseRedirect(next_url)  # an address, never a view name
     return redirect(meeting)
 
 
 @login_required
 def my_meetings(request):
-    page = selectors.my_upcoming_meetings(request.user, page=request.GET.get("page"))
+    page = selectors.my_upcoming_meetings(
+        request.user,
+        page=request.GET.get("page"),
+        staff_links=session_passed_second_factor(request),
+    )
     return render(
         request, "sessions/my_meetings.html", {"page": page, "meetings": page.object_list}
     )
@@ -258,25 +358,97 @@ def cancel(request, meeting):
     return render(request, "sessions/cancel.html", {"meeting": meeting, "form": form})
 
 
-def _attendance_context(meeting, **extra):
-    sheet = selectors.attendance_sheet(meeting)
+@require_POST
+@meeting_staff_view
+def reinstate(request, meeting):
+    try:
+        services.meeting_reinstate(actor=request.user, meeting_id=meeting.pk)
+    except MeetingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The meeting is back on. Everyone who had answered will be told.")
+        )
+    return redirect(meeting)
+
+
+UNDO_FOR = timedelta(minutes=15)
+
+
+def _undo_key(meeting) -> str:
+    return f"attendance-undo:{meeting.pk}"
+
+
+def _note_key(meeting) -> str:
+    return f"attendance-note:{meeting.pk}"
+
+
+def _undo_slot(request, meeting) -> dict | None:
+    """What the viewer's last bulk action on this register changed, while it can be undone."""
+    slot = request.session.get(_undo_key(meeting))
+    if not slot or timezone.now() - datetime.fromisoformat(slot["at"]) > UNDO_FOR:
+        return None
+    return slot
+
+
+def _undo_context(request, meeting) -> dict:
+    slot = _undo_slot(request, meeting)
+    if slot is None:
+        return {"undo": None, "undo_text": ""}
+    return {"undo": slot, "undo_text": _bulk_note(slot["action"], slot["count"])}
+
+
+def _register_state(meeting, now) -> str:
+    if meeting.is_cancelled:
+        return "cancelled"
+    if services.attendance_opens_at(meeting) > now:
+        return "not-open"
+    return "open" if services.attendance_editable(meeting, now) else "locked"
+
+
+def _counts(sheet) -> dict:
     marked = sum(1 for row in sheet if row.attendance_status)
+    return {
+        "total_count": len(sheet),
+        "marked_count": marked,
+        "unmarked_count": len(sheet) - marked,
+        "going_unmarked_count": sum(
+            1 for row in sheet if not row.attendance_status and selectors.said_going(row)
+        ),
+    }
+
+
+def _attendance_context(request, meeting, **extra):
+    state = _register_state(meeting, timezone.now())
+    sheet = selectors.attendance_sheet(meeting) if state in ("open", "locked") else []
+    note = request.session.pop(_note_key(meeting), "")
     return {
         "meeting": meeting,
         "sheet": sheet,
         "attendance_url": reverse("meetings:attendance", args=[meeting.pk]),
-        "total_count": len(sheet),
         "statuses": AttendanceStatus.choices,
-        "editable": services.attendance_editable(meeting) and not meeting.is_cancelled,
-        "marked_count": marked,
+        "state": state,
+        "editable": state == "open",
+        "note": note,
+        **(_undo_context(request, meeting) if state == "open" else {"undo": None}),
         "details_form": AttendanceDetailsForm(
             initial={
                 "guest_count": meeting.guest_count,
                 "facilitator_note": meeting.facilitator_note,
             }
         ),
+        **_counts(sheet),
         **extra,
     }
+
+
+def _audit_register_opened(request, meeting, sheet) -> None:
+    audit_record(
+        actor=request.user,
+        subjects=[row.user_id for row in sheet if row.user_id != request.user.pk],
+        action="register.opened",
+        context=f"{meeting.display_title} {meeting.starts_at:%Y-%m-%d %H:%M} UTC",
+    )
 
 
 @meeting_staff_view
@@ -317,8 +489,8 @@ def attendance(request, meeting):
                     "error": errors[0] if errors else None,
                     "saved": not errors,
                     "attendance_url": request.path,
-                    "total_count": len(sheet),
-                    "marked_count": sum(1 for r in sheet if r.attendance_status),
+                    **_undo_context(request, meeting),
+                    **_counts(sheet),
                 },
             )
         for message in dict.fromkeys(errors):
@@ -326,7 +498,68 @@ def attendance(request, meeting):
         if not errors:
             messages.success(request, _("Attendance saved."))
         return redirect("meetings:attendance", pk=meeting.pk)
-    return render(request, "sessions/attendance.html", _attendance_context(meeting))
+    context = _attendance_context(request, meeting)
+    if context["sheet"]:
+        _audit_register_opened(request, meeting, context["sheet"])
+    return render(request, "sessions/attendance.html", context)
+
+
+BULK_ACTIONS = {
+    "going-present": services.attendance_mark_going_present,
+    "rest-absent": services.attendance_mark_rest_absent,
+}
+
+
+def _bulk_note(action: str, count: int) -> str:
+    if action == "going-present":
+        text = ngettext(
+            "%(count)s person marked present.", "%(count)s people marked present.", count
+        )
+    else:
+        text = ngettext("%(count)s person marked absent.", "%(count)s people marked absent.", count)
+    return text % {"count": count}
+
+
+@require_POST
+@meeting_staff_view
+def attendance_bulk(request, meeting):
+    """Mark many at once ("everyone who said going: present", "the rest: absent"), or
+    undo the last of those. What a bulk action changed is kept in the session for a
+    while, so "Undo" puts back exactly the marks it replaced; the answer is the register
+    again (a redirect: with htmx, the register is swapped in from it)."""
+    action = request.POST.get("action", "")
+    try:
+        if action == "undo":
+            slot = _undo_slot(request, meeting)
+            if slot is None:
+                raise MeetingError(_("There is nothing to undo any more."))
+            restored = services.attendance_restore(
+                actor=request.user,
+                meeting_id=meeting.pk,
+                changes=[services.MarkChange(*change) for change in slot["changes"]],
+            )
+            request.session.pop(_undo_key(meeting), None)
+            note = ngettext(
+                "Undone: %(count)s mark put back as it was.",
+                "Undone: %(count)s marks put back as they were.",
+                len(restored),
+            ) % {"count": len(restored)}
+        elif action in BULK_ACTIONS:
+            changed = BULK_ACTIONS[action](actor=request.user, meeting_id=meeting.pk)
+            if changed:
+                request.session[_undo_key(meeting)] = {
+                    "action": action,
+                    "count": len(changed),
+                    "changes": [[c.user_id, c.old, c.new] for c in changed],
+                    "at": timezone.now().isoformat(),
+                }
+            note = _bulk_note(action, len(changed))
+        else:
+            raise MeetingError(_("Choose what to mark."))
+    except MeetingError as error:
+        note = error.message
+    request.session[_note_key(meeting)] = note
+    return redirect("meetings:attendance", pk=meeting.pk)
 
 
 @require_POST
@@ -347,7 +580,7 @@ def attendance_details(request, meeting):
             messages.success(request, _("Guests and note saved."))
     else:
         # The page again, with each field's error beside it and what was typed kept.
-        context = _attendance_context(meeting, details_form=form)
+        context = _attendance_context(request, meeting, details_form=form)
         return render(request, "sessions/attendance.html", context)
     return redirect("meetings:attendance", pk=meeting.pk)
 

@@ -144,12 +144,13 @@ def test_facilitator_schedules_an_online_series_on_the_second_tuesday(page, sign
     expect(main).to_contain_text(f"Times are in the group's time zone, {NEW_YORK}.")
     assert_accessible(page)
 
-    # Sent empty, the form says what is missing and links to each field.
+    # Sent as it comes (the first date is today), the form says what is missing and links
+    # to each field.
     main.get_by_role("button", name="Schedule").click()
     errors = main.get_by_role("alert")
-    expect(errors.get_by_role("link", name=re.compile("^First date"))).to_be_visible()
+    expect(errors.get_by_role("link", name=re.compile("^Start time"))).to_be_visible()
     expect(errors.get_by_role("link", name=re.compile("^Video call link"))).to_be_visible()
-    expect(main.get_by_label("First date")).to_have_attribute("aria-invalid", "true")
+    expect(main.get_by_label("Start time")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
 
     main.get_by_role("group", name="How often").get_by_label(
@@ -160,15 +161,20 @@ def test_facilitator_schedules_an_online_series_on_the_second_tuesday(page, sign
     main.get_by_label("Length in minutes").fill("90")
     main.get_by_label("Repeat every (weeks or months)").fill("1")
     main.get_by_label("Which week of the month").select_option(label="Second")
+    main.get_by_label("Which day of the week").select_option(label="Tuesday")
     main.get_by_role("group", name="Ends").get_by_label("No end date").check()
     main.get_by_role("group", name="How people meet").get_by_label("Online").check()
     main.get_by_label("Video call link").fill(VIDEO_LINK)
     main.get_by_role("button", name="Schedule").click()
 
+    # The new series' page, then the group's.
     expect(main.get_by_role("heading", level=1)).to_have_text("Harbour Lights")
     meetings = list(Meeting.objects.filter(group=group).order_by("starts_at"))
     assert len(meetings) >= 5  # six months ahead
-    expect(page.get_by_role("status")).to_contain_text(f"Scheduled: {len(meetings)} meetings")
+    expect(page.get_by_role("status")).to_contain_text(f"{len(meetings)} meetings scheduled")
+    assert_accessible(page)
+    main.get_by_role("link", name="Harbour Lights", exact=True).click()
+    expect(main.get_by_text("No meetings are scheduled yet.")).to_have_count(0)
     starts = [meeting.starts_at.astimezone(zone) for meeting in meetings]
     assert [start.date() for start in starts] == second_tuesdays_after(first_date, len(starts))
     assert {start.time() for start in starts} == {time(18, 30)}  # across the clock change
@@ -188,8 +194,11 @@ def test_facilitator_schedules_an_online_series_on_the_second_tuesday(page, sign
     upcoming.first.get_by_role("link").click()
     expect(main.get_by_role("heading", level=1)).to_have_text("Harbour Lights")
     expect(main).to_contain_text(f"{starts[0]:%A} {starts[0].day} {starts[0]:%B %Y}, 18:30")
-    expect(main.get_by_role("link", name="Join the video call")).to_have_count(0)
-    expect(main).to_contain_text("The link appears here an hour before the meeting starts.")
+    # The group's own facilitator has the link days ahead: they open the call.
+    expect(main.get_by_role("link", name="Join the video call")).to_have_attribute(
+        "href", VIDEO_LINK
+    )
+    expect(main).not_to_contain_text("The link appears here an hour before the meeting starts.")
     assert_accessible(page)
 
     # The facilitator's other pages for the meeting pass axe too.
@@ -240,7 +249,7 @@ def test_waitlisted_member_is_promoted_when_the_first_cancels(page, another_page
     # Bruno finds it full and joins the waitlist.
     second = page.get_by_role("main")
     page.goto(f"/meetings/{meeting.pk}/")
-    expect(second).to_contain_text("1 of 1 taken")
+    expect(second).to_contain_text("1 place taken of 1")
     answer = second.get_by_role("region", name="Your answer")
     expect(answer.get_by_role("button", name="I'm going")).to_have_count(0)
     assert_accessible(page)
@@ -289,7 +298,7 @@ def test_member_without_javascript_answers_with_a_plain_form(no_script, live_ser
 
     expect(tab.get_by_role("status")).to_have_text("Thanks, you're going. See you there!")
     expect(answer).to_contain_text("You're going.")
-    expect(main).to_contain_text("1 of 8 taken")
+    expect(main).to_contain_text("1 place taken of 8")
     no_script.check()
     assert Rsvp.objects.get(meeting=meeting, user=member).status == RsvpStatus.CONFIRMED
 

@@ -47,7 +47,7 @@ def test_joining_without_accepting_the_code_of_conduct_writes_nothing(client):
     log_in(client, UserFactory())
     response = client.post(reverse("groups:join", args=[group.slug]), {"conduct_version": "1"})
     assert response.status_code == 200
-    assert "This field is required" in response.text
+    assert "Tick the box to agree to the code of conduct" in response.text
     assert not Membership.objects.filter(group=group).exists()
 
 

@@ -345,7 +345,7 @@ def test_my_meetings_costs_the_same_for_few_and_many_groups_and_meetings(client,
     log_in(client, world.member)
     url = reverse("meetings:mine")
     own_budget(world.member, lambda: client.get(url), "my meetings")
-    assert "Waitlist: number 2" in client.get(url).text
+    assert "You're number 2 on the waitlist." in client.get(url).text
 
 
 def test_calendar_settings_cost_the_same_for_few_and_many_groups_and_meetings(client, world):

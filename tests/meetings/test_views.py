@@ -280,19 +280,21 @@ def test_my_meetings_needs_login(client, scene):
 
 def test_schedule_form_creates_a_monthly_second_tuesday_series(client, scene):
     log_in(client, scene["people"]["facilitator"])
-    # The form takes the weekday from the first date: the first Tuesday 3 or more days ahead.
+    # The weekday and the week are chosen; the first date (a Wednesday 3 or more days
+    # ahead) only says from when.
     three_days_ahead = timezone.localdate() + timedelta(days=3)
-    first_tuesday = three_days_ahead + timedelta(days=(1 - three_days_ahead.weekday()) % 7)
+    first_wednesday = three_days_ahead + timedelta(days=(2 - three_days_ahead.weekday()) % 7)
     response = client.post(
         reverse("meetings:schedule", args=[scene["group"].slug]),
         {
             "title": "Monthly",
             "frequency": "monthly-weekday",
-            "starts_on": first_tuesday.isoformat(),
+            "starts_on": first_wednesday.isoformat(),
             "start_time": "19:00",
             "duration_minutes": "90",
             "interval": "1",
             "week_of_month": "2",
+            "weekday": "1",
             "ends": "never",
             "format": "online",
             "video_url": "https://video.example.org/monthly",

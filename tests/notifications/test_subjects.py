@@ -166,6 +166,16 @@ def member_erased(scene: Scene) -> Notification:
     )
 
 
+def attendance_due(scene: Scene) -> Notification:
+    earlier = MeetingFactory(group=scene.group, starts_at=datetime(2027, 3, 9, 7, 0, tzinfo=UTC))
+    Rsvp.objects.create(
+        meeting=earlier, user=scene.member, response="going", status=RsvpStatus.CONFIRMED
+    )
+    return scene.row(
+        scene.facilitator, NotificationKind.ATTENDANCE_DUE, f"meeting:{earlier.pk}", "ended"
+    )
+
+
 def invitation(scene: Scene) -> Notification:
     group_services.invitation_create(
         group=scene.group, email="invited@example.net", actor=scene.facilitator
@@ -232,6 +242,11 @@ CASES = {  # how to make the message, its kind, and its subject in English and i
         member_erased,
         NotificationKind.MEMBER_ERASED,
         {"en": f"A member has left {G}", "it": f"Una persona ha lasciato {G}"},
+    ),
+    "attendance_due": (
+        attendance_due,
+        NotificationKind.ATTENDANCE_DUE,
+        {"en": f"Take attendance: {G}", "it": f"Registra le presenze: {G}"},
     ),
     "invitation": (
         invitation,
