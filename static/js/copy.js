@@ -1,6 +1,8 @@
-// Copy buttons for read-only fields (templates/sessions/_calendar_links.html).
+// Copy buttons for read-only fields: a calendar's address (templates/sessions/
+// _calendar_links.html), an authenticator's secret key (templates/mfa/totp/activate_form.html).
 // The button stays hidden without JavaScript: the field itself can be selected and copied.
-// A press copies the field's value and says so in the live region "<field id>-status".
+// A press copies the field's value and says so (the button's data-copied, or
+// data-copy-failed) in the live region "<field id>-status".
 (function () {
   "use strict";
 

@@ -94,3 +94,50 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=90))
     time_zone = factory.LazyAttribute(lambda o: o.group.time_zone)
     format = MeetingFormat.IN_PERSON
+
+
+# A members-only video link and address: tests check they reach only the right people.
+VIDEO_URL = "https://video.example.org/secret-room-4821"
+ADDRESS = "Via Nascosta 7"
+
+
+def hybrid_meeting(group, *, starts_in=timedelta(minutes=30), **extra) -> Meeting:
+    """A hybrid meeting of `group` starting `starts_in` from now, with the private link
+    and address above (override any field with `extra`)."""
+    start = timezone.now() + starts_in
+    values = {
+        "format": MeetingFormat.HYBRID,
+        "venue_name": "Community hall",
+        "address": ADDRESS,
+        "address_visibility": "members",
+        "video_url": VIDEO_URL,
+        "time_zone": group.time_zone,
+        **extra,
+    }
+    return Meeting.objects.create(
+        group=group, starts_at=start, ends_at=start + timedelta(minutes=90), **values
+    )
+
+
+def cast_around(group, *, member_name: str | None = None, other_group=None) -> dict:
+    """One person per role the role tests walk through (tests.groups.conftest.ROLES) for
+    `group`: a visitor (None), an outsider, its facilitator, member, peer moderator and
+    pending applicant, another group's facilitator and a coordinator, staff with MFA."""
+    from groups.models import MembershipStatus, Role
+    from tests.groups.conftest import enable_mfa
+
+    member_user = UserFactory(display_name=member_name) if member_name else UserFactory()
+    people = {"visitor": None, "outsider": UserFactory()}
+    people["facilitator"] = MembershipFactory(group=group, role=Role.FACILITATOR).user
+    people["member"] = MembershipFactory(group=group, user=member_user).user
+    people["peer_moderator"] = MembershipFactory(group=group, role=Role.PEER_MODERATOR).user
+    people["pending"] = MembershipFactory(
+        group=group, status=MembershipStatus.PENDING, joined_at=None
+    ).user
+    other_group = other_group or SupportGroupFactory(name="Other Shore")
+    people["other_facilitator"] = MembershipFactory(group=other_group, role=Role.FACILITATOR).user
+    people["coordinator"] = UserFactory()
+    coordinator_grant(user=people["coordinator"])
+    for role in ("facilitator", "other_facilitator", "coordinator"):
+        enable_mfa(people[role])
+    return people

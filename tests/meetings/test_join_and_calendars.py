@@ -9,60 +9,32 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from groups.models import MembershipStatus, Role, VideoLinkPolicy
+from groups.models import VideoLinkPolicy
 from members import notifications
 from members.models import Notification, NotificationKind, NotificationPreferences
-from members.services import coordinator_grant
-from sessions.models import Meeting, MeetingFormat, Rsvp
+from sessions.models import Meeting, Rsvp
 from sessions.notifications import reminder_slot
 from sessions.templatetags.calendar_links import address_with_town, feed_links
 from tests.auth import log_in
-from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
-from tests.groups.conftest import ROLES, enable_mfa
+from tests.factories import SupportGroupFactory
+from tests.groups.conftest import ROLES
+from tests.meetings.factories import ADDRESS, VIDEO_URL, cast_around, hybrid_meeting
 
 pytestmark = pytest.mark.django_db
 
-VIDEO_URL = "https://video.example.org/secret-room-4821"
-ADDRESS = "Via Nascosta 7"
 TOWN = "Bologna"
 JOIN_BUTTON = 'class="button button-join"'
 
 
-def make_meeting(group, *, starts_in, **extra) -> Meeting:
-    start = timezone.now() + starts_in
-    values = {
-        "title": "Harbour Lights evening",
-        "format": MeetingFormat.HYBRID,
-        "venue_name": "Community hall",
-        "address": ADDRESS,
-        "address_visibility": "members",
-        "video_url": VIDEO_URL,
-        "time_zone": group.time_zone,
-        **extra,
-    }
-    return Meeting.objects.create(
-        group=group, starts_at=start, ends_at=start + timedelta(minutes=90), **values
-    )
+def make_meeting(group, **extra) -> Meeting:
+    return hybrid_meeting(group, **{"title": "Harbour Lights evening", **extra})
 
 
 @pytest.fixture
 def scene():
     group = SupportGroupFactory(name="Harbour Lights", city=TOWN)
-    other_group = SupportGroupFactory(name="Other Shore")
-    people = {"visitor": None, "outsider": UserFactory()}
-    people["facilitator"] = MembershipFactory(group=group, role=Role.FACILITATOR).user
-    people["member"] = MembershipFactory(group=group).user
-    people["peer_moderator"] = MembershipFactory(group=group, role=Role.PEER_MODERATOR).user
-    people["pending"] = MembershipFactory(
-        group=group, status=MembershipStatus.PENDING, joined_at=None
-    ).user
-    people["other_facilitator"] = MembershipFactory(group=other_group, role=Role.FACILITATOR).user
-    people["coordinator"] = UserFactory()
-    coordinator_grant(user=people["coordinator"])
-    for role in ("facilitator", "other_facilitator", "coordinator"):
-        enable_mfa(people[role])
+    people = cast_around(group)
     return {"group": group, "people": people}
 
 

@@ -8,15 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from groups.models import JoinPolicy, MembershipStatus, Role
+from groups.models import JoinPolicy
 from members import notifications
 from members.models import Notification, NotificationKind
-from members.services import coordinator_grant
 from sessions.models import MeetingStatus, Rsvp, RsvpStatus
 from tests.auth import log_in
-from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
-from tests.groups.conftest import ROLES, enable_mfa
-from tests.meetings.factories import MeetingFactory
+from tests.factories import MembershipFactory, SupportGroupFactory
+from tests.groups.conftest import ROLES
+from tests.meetings.factories import MeetingFactory, cast_around
 from tests.query_budget import assert_flat
 
 pytestmark = pytest.mark.django_db
@@ -45,20 +44,7 @@ def going(meeting, person, status=RsvpStatus.CONFIRMED) -> Rsvp:
 def scene():
     group = SupportGroupFactory(name="Harbour Lights")
     other_group = SupportGroupFactory(name="Other Shore")
-    people = {"visitor": None, "outsider": UserFactory()}
-    people["facilitator"] = MembershipFactory(group=group, role=Role.FACILITATOR).user
-    people["member"] = MembershipFactory(
-        group=group, user=UserFactory(display_name=MEMBER_NAME)
-    ).user
-    people["peer_moderator"] = MembershipFactory(group=group, role=Role.PEER_MODERATOR).user
-    people["pending"] = MembershipFactory(
-        group=group, status=MembershipStatus.PENDING, joined_at=None
-    ).user
-    people["other_facilitator"] = MembershipFactory(group=other_group, role=Role.FACILITATOR).user
-    people["coordinator"] = UserFactory()
-    coordinator_grant(user=people["coordinator"])
-    for role in ("facilitator", "other_facilitator", "coordinator"):
-        enable_mfa(people[role])
+    people = cast_around(group, member_name=MEMBER_NAME, other_group=other_group)
     meeting = MeetingFactory(group=group, title=TITLE, capacity=8)
     other_meeting = MeetingFactory(group=other_group, title=OTHER_TITLE)
     return {"group": group, "meeting": meeting, "other": other_meeting, "people": people}

@@ -7,8 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from groups.models import JoinPolicy, MembershipStatus, Role, VideoLinkPolicy
-from members.services import coordinator_grant
+from groups.models import JoinPolicy, VideoLinkPolicy
 from sessions.models import (
     Attendance,
     AttendanceChange,
@@ -20,47 +19,17 @@ from sessions.models import (
 )
 from tests.auth import log_in
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
-from tests.groups.conftest import ROLES, enable_mfa
+from tests.groups.conftest import ROLES
+from tests.meetings.factories import ADDRESS, VIDEO_URL, cast_around
+from tests.meetings.factories import hybrid_meeting as make_meeting
 
-VIDEO_URL = "https://video.example.org/secret-room-4821"
-ADDRESS = "Via Nascosta 7"
 MEMBER_NAME = "Quillon-Member"
-
-
-def make_meeting(group, *, starts_in=timedelta(minutes=30), **extra) -> Meeting:
-    start = timezone.now() + starts_in
-    values = {
-        "format": MeetingFormat.HYBRID,
-        "venue_name": "Community hall",
-        "address": ADDRESS,
-        "address_visibility": "members",
-        "video_url": VIDEO_URL,
-        "time_zone": group.time_zone,
-        **extra,
-    }
-    return Meeting.objects.create(
-        group=group, starts_at=start, ends_at=start + timedelta(minutes=90), **values
-    )
 
 
 @pytest.fixture
 def scene(db):
     group = SupportGroupFactory(name="Harbour Lights", join_policy=JoinPolicy.APPROVAL)
-    other_group = SupportGroupFactory(name="Other Shore")
-    people = {"visitor": None, "outsider": UserFactory()}
-    people["facilitator"] = MembershipFactory(group=group, role=Role.FACILITATOR).user
-    people["member"] = MembershipFactory(
-        group=group, user=UserFactory(display_name=MEMBER_NAME)
-    ).user
-    people["peer_moderator"] = MembershipFactory(group=group, role=Role.PEER_MODERATOR).user
-    people["pending"] = MembershipFactory(
-        group=group, status=MembershipStatus.PENDING, joined_at=None
-    ).user
-    people["other_facilitator"] = MembershipFactory(group=other_group, role=Role.FACILITATOR).user
-    people["coordinator"] = UserFactory()
-    coordinator_grant(user=people["coordinator"])
-    for role in ("facilitator", "other_facilitator", "coordinator"):
-        enable_mfa(people[role])
+    people = cast_around(group, member_name=MEMBER_NAME)
     meeting = make_meeting(group)
     Rsvp.objects.create(
         meeting=meeting, user=people["member"], response="going", status=RsvpStatus.CONFIRMED

@@ -83,9 +83,9 @@ def test_activation_page_offers_the_secret_as_link_qr_code_and_copyable_key(clie
         rf'<input[^>]*id="authenticator_secret"[^>]*value="{secret}"[^>]*readonly', body
     )
     assert re.search(r'<button[^>]*data-copy-from="authenticator_secret"[^>]*hidden', body)
-    assert re.search(r'id="authenticator_secret_copied"[^>]*role="status"', body)
+    assert re.search(r'id="authenticator_secret-status"[^>]*role="status"', body)
     assert 'src="data:image/svg+xml;base64,' in body
-    assert "/static/js/copy-secret" in body
+    assert "/static/js/copy.js" in body
 
 
 def test_a_fresh_sign_in_turns_the_app_on_without_the_password_again(client):
