@@ -7,14 +7,29 @@ from members.models import NotificationKind, NotificationState
 from members.selectors import AuditFilters, OutboxFilters
 
 
-class OutboxFilterForm(forms.Form):
-    recipient = forms.CharField(
-        label=_("Recipient"),
+def search_field(label, help_text=None) -> forms.CharField:
+    """A free-text search box for a name, an address or part of one."""
+    return forms.CharField(
+        label=label,
         required=False,
         max_length=200,
-        help_text=_("An email address or a name, or part of one."),
+        help_text=help_text,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+
+
+def date_field(label, *, invalid, help_text=None) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": invalid},
+    )
+
+
+class OutboxFilterForm(forms.Form):
+    recipient = search_field(_("Recipient"), _("An email address or a name, or part of one."))
     state = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -34,38 +49,12 @@ class OutboxFilterForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    staff = forms.CharField(
-        label=_("Staff member"),
-        required=False,
-        max_length=200,
-        help_text=_("A name or an email address, or part of one."),
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
-    )
-    person = forms.CharField(
-        label=_("Whose data"),
-        required=False,
-        max_length=200,
-        help_text=_("A name or an email address, or part of one."),
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
-    )
-    group = forms.CharField(
-        label=_("Group"),
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
-    )
-    since = forms.DateField(
-        label=_("From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a date such as 2026-01-31.")},
-    )
-    until = forms.DateField(
-        label=_("To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("The day is included."),
-        error_messages={"invalid": _("Enter a date such as 2026-03-31.")},
+    staff = search_field(_("Staff member"), _("A name or an email address, or part of one."))
+    person = search_field(_("Whose data"), _("A name or an email address, or part of one."))
+    group = search_field(_("Group"))
+    since = date_field(_("From"), invalid=_("Enter a date such as 2026-01-31."))
+    until = date_field(
+        _("To"), invalid=_("Enter a date such as 2026-03-31."), help_text=_("The day is included.")
     )
 
     def clean(self):
