@@ -113,5 +113,15 @@ class SmtpSink:
         with self._lock:
             return len(self._deliveries)
 
+    def first_accepted_at(self) -> dict:
+        """When (time.monotonic()) each notification id was first accepted."""
+        first = {}
+        with self._lock:
+            deliveries = list(self._deliveries)
+        for at, message_id in deliveries:
+            match = NOTIFICATION_ID.search(message_id)
+            first.setdefault(int(match.group(1)) if match else message_id, at)
+        return first
+
     def duplicates(self) -> dict:
         return {key: count for key, count in self.counts().items() if count > 1}
