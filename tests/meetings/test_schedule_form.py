@@ -2,7 +2,7 @@
 not need left out, a preview before saving, an error summary, and the series page after."""
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -262,12 +262,16 @@ def test_preview_button_shows_the_dates_in_both_clocks_and_saves_nothing(client,
     assert "6 meetings." in text
     dates = re.search(r'<ol class="schedule-dates">(.*?)</ol>', text, re.S).group(1)
     assert dates.count("<li>") == 5
-    # The group's clock first (the form's times are on it), the facilitator's beside it.
+    # The group's clock first (the form's times are on it), the facilitator's beside it,
+    # worked out for each date (New York and Rome change their clocks on different days).
     told = re.findall(r"<li>(.*?)</li>", dates, re.S)
-    for one in told:
+    for one, day in zip(told, second_tuesdays_from(friday, 5), strict=True):
+        start = datetime.combine(day, time(19, 0), tzinfo=ZoneInfo(NEW_YORK))
+        in_rome = start.astimezone(ZoneInfo("Europe/Rome"))
+        rome = f"{in_rome:%H:%M}–{in_rome + timedelta(minutes=90):%H:%M}"
         assert re.search(
-            r"19:00–20:30</span>(</time>)? New York time.*01:00–02:30</span> your time", one
-        )
+            rf"19:00–20:30</span>(</time>)? New York time.*{rome}</span> your time", one
+        ), (day, one)
     assert "Schedule these meetings" in text
 
 
