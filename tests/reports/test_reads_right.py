@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from outcomes.charts import LINE_CHARS, Bar, bar_chart, label_lines
 from outcomes.forms import PeriodChoice, period_for
@@ -22,8 +23,9 @@ TOTAL = "All groups in this report"
 
 def test_a_hidden_figure_is_labelled_hidden_never_fewer_than_for_any_kind():
     for kind in (Kind.PEOPLE, Kind.AVERAGE, Kind.PERCENT):
-        cell = display_cell(SUPPRESSED, Column("x", "X", kind))
-        assert cell.text == "hidden: under 5 people"
+        with translation.override("en"):  # whatever language an earlier test left on
+            cell = display_cell(SUPPRESSED, Column("x", "X", kind))
+            assert cell.text == "hidden: under 5 people"
         assert cell.suppressed
 
 
