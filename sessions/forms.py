@@ -231,20 +231,7 @@ class ScheduleForm(PlaceFormMixin):
         help_text=_("When it is full, members can join a waitlist."),
     )
 
-    field_order = [
-        "title",
-        "frequency",
-        "starts_on",
-        "start_time",
-        "duration_minutes",
-        "interval",
-        "week_of_month",
-        "weekday",
-        "ends",
-        "until",
-        "count",
-        "capacity",
-    ]
+    field_order = ["title", *SCHEDULE_FIELDS, "capacity"]
 
     def clean(self):
         cleaned = super().clean()
